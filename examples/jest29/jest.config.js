@@ -1,0 +1,6 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  runner: 'remote-lambda',
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/test/**/*.test.js'],
+};

@@ -1,0 +1,97 @@
+/**
+ * The handler's core, shared by the Lambda entry point and the embedded local workers:
+ * parse a request, make sure the project's tree is in place, run the one test file, answer.
+ */
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import {
+  PROTOCOL_VERSION,
+  RunRequestSchema,
+  parseAt,
+  type ProjectPayload,
+  type RunResponse,
+  type TestEvent,
+} from '../src/protocol';
+import { MissingBlobsError, materialize, type BlobSource } from './materialize';
+import { JestSession, serializeError } from './session';
+
+export interface ExecuteEnvironment {
+  /**
+   * `prepared`: the local backend materialized the tree itself (shared by its workers).
+   * `materialize`: this process owns `root` and brings it to each request's manifest.
+   */
+  root: { kind: 'prepared' } | { kind: 'materialize'; dir: string; blobs: BlobSource };
+  /** Live events (local workers stream them); otherwise they are returned with the response. */
+  onEvent?: (event: TestEvent) => void;
+}
+
+interface LoadedProject {
+  payload: ProjectPayload;
+  session: JestSession;
+}
+
+const projects = new Map<string, LoadedProject>();
+let materializedKey: string | undefined;
+
+export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<RunResponse> {
+  const timing: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    timing[phase] = Math.round((now - mark) * 100) / 100;
+    mark = now;
+  };
+  try {
+    const request = parseAt(RunRequestSchema, raw, 'run request');
+    lap('parse');
+
+    let loaded = projects.get(request.projectKey);
+    if (!loaded) {
+      if (!request.project) return { protocolVersion: PROTOCOL_VERSION, status: 'need-project' };
+      if (request.project.key !== request.projectKey) throw new Error('projectKey does not match project.key');
+      const root = rootFor(request.project, env);
+      loaded = { payload: request.project, session: undefined as unknown as JestSession };
+      if (env.root.kind === 'materialize') {
+        materializeOrAsk(request.project, env.root.dir, env.root.blobs);
+        materializedKey = request.project.key;
+      }
+      lap('materialize');
+      loaded.session = new JestSession(request.project, root);
+      projects.set(request.projectKey, loaded);
+      lap('prepare');
+    } else if (env.root.kind === 'materialize' && materializedKey !== request.projectKey) {
+      materializeOrAsk(loaded.payload, env.root.dir, env.root.blobs);
+      materializedKey = request.projectKey;
+      lap('materialize');
+    }
+
+    const { session } = loaded;
+    if (fs.existsSync(session.cwd) && process.cwd() !== session.cwd) process.chdir(session.cwd);
+    const events: TestEvent[] = [];
+    const outcome = await session.run(request.testPath, {
+      changedFiles: request.changedFiles,
+      sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
+      onEvent: env.onEvent ?? ((e) => events.push(e)),
+    });
+    lap('run');
+    if (outcome.kind === 'failure') {
+      return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing };
+    }
+    return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, events, timing };
+  } catch (error) {
+    if (error instanceof MissingBlobsError) {
+      return { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: error.missing };
+    }
+    return { protocolVersion: PROTOCOL_VERSION, status: 'crashed', error: serializeError(error) };
+  }
+}
+
+function rootFor(project: ProjectPayload, env: ExecuteEnvironment): string {
+  if (env.root.kind === 'materialize') return env.root.dir;
+  if (!project.preparedRoot) throw new Error('The local backend sent a project without preparedRoot.');
+  return project.preparedRoot;
+}
+
+function materializeOrAsk(project: ProjectPayload, dir: string, blobs: BlobSource): void {
+  materialize(dir, project.manifest, blobs, { allowExternalLinks: false });
+}

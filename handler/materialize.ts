@@ -1,0 +1,162 @@
+/**
+ * Makes a directory hold exactly what a manifest describes, from a content-addressed store.
+ * Incremental: files already in place (same hash, untouched since we wrote them) are kept, files
+ * a previous run or a test left behind are removed, so every run sees only its own tree.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Hash, Manifest } from '../src/protocol';
+
+export interface BlobSource {
+  /** Absolute path of the blob's bytes on this machine, or undefined when it is missing. */
+  pathOf(hash: Hash): string | undefined;
+}
+
+export interface MaterializeOptions {
+  /** Absolute link targets are allowed only when the worker shares the developer's disk. */
+  allowExternalLinks: boolean;
+}
+
+export interface MaterializeStats {
+  written: number;
+  kept: number;
+  removed: number;
+  linked: number;
+}
+
+type State = Record<string, [hash: string, mtimeMs: number, size: number]>;
+
+export class MissingBlobsError extends Error {
+  constructor(readonly missing: Hash[]) {
+    super(`${missing.length} blob(s) are not in the content store`);
+    this.name = 'MissingBlobsError';
+  }
+}
+
+export function materialize(root: string, manifest: Manifest, blobs: BlobSource, options: MaterializeOptions): MaterializeStats {
+  const missing = manifest.files.filter((f) => blobs.pathOf(f.hash) === undefined).map((f) => f.hash);
+  if (missing.length > 0) throw new MissingBlobsError([...new Set(missing)]);
+
+  const stats: MaterializeStats = { written: 0, kept: 0, removed: 0, linked: 0 };
+  const statePath = `${root}.state.json`;
+  const state = readState(statePath);
+  fs.mkdirSync(root, { recursive: true });
+
+  const wantFiles = new Map(manifest.files.map((f) => [f.path, f]));
+  const wantLinks = new Map(manifest.links.map((l) => [l.path, l.target]));
+  const wantDirs = new Set(manifest.dirs);
+  for (const p of [...wantFiles.keys(), ...wantLinks.keys()]) {
+    for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) wantDirs.add(d);
+  }
+
+  // Remove what the manifest does not describe (deepest first, so directories empty out).
+  const existing = listTree(root);
+  for (const entry of existing.reverse()) {
+    const abs = inside(root, entry.path);
+    const keep =
+      entry.kind === 'dir' ? wantDirs.has(entry.path) : entry.kind === 'link' ? wantLinks.has(entry.path) : wantFiles.has(entry.path);
+    if (!keep) {
+      fs.rmSync(abs, { recursive: true, force: true });
+      delete state[entry.path];
+      stats.removed++;
+    }
+  }
+
+  for (const dir of [...wantDirs].sort()) {
+    const abs = inside(root, dir);
+    const st = lstatOrUndefined(abs);
+    if (st && !st.isDirectory()) fs.rmSync(abs, { force: true });
+    if (!st || !st.isDirectory()) fs.mkdirSync(abs, { recursive: true });
+  }
+
+  for (const file of manifest.files) {
+    const abs = inside(root, file.path);
+    const st = lstatOrUndefined(abs);
+    const known = state[file.path];
+    if (st?.isFile() && known && known[0] === file.hash && known[1] === st.mtimeMs && known[2] === st.size) {
+      stats.kept++;
+      continue;
+    }
+    if (st) fs.rmSync(abs, { recursive: true, force: true });
+    const tmp = `${abs}.jrl-${process.pid}.tmp`;
+    fs.copyFileSync(blobs.pathOf(file.hash)!, tmp, fs.constants.COPYFILE_FICLONE);
+    fs.chmodSync(tmp, file.executable ? 0o755 : 0o644);
+    fs.renameSync(tmp, abs);
+    const written = fs.statSync(abs);
+    state[file.path] = [file.hash, written.mtimeMs, written.size];
+    stats.written++;
+  }
+
+  for (const [p, target] of wantLinks) {
+    const abs = inside(root, p);
+    checkLinkTarget(root, abs, target, options);
+    const st = lstatOrUndefined(abs);
+    if (st?.isSymbolicLink() && fs.readlinkSync(abs) === target) continue;
+    if (st) fs.rmSync(abs, { recursive: true, force: true });
+    fs.symlinkSync(target, abs);
+    stats.linked++;
+  }
+
+  fs.writeFileSync(statePath, JSON.stringify(state));
+  return stats;
+}
+
+/** Joins a manifest path to the root and refuses anything that would land outside it. */
+export function inside(root: string, relative: string): string {
+  const abs = path.resolve(root, relative);
+  if (!abs.startsWith(root + path.sep)) {
+    throw new Error(`Manifest path "${relative}" resolves outside the run directory; refusing it.`);
+  }
+  return abs;
+}
+
+function checkLinkTarget(root: string, abs: string, target: string, options: MaterializeOptions): void {
+  if (path.isAbsolute(target)) {
+    if (!options.allowExternalLinks) {
+      throw new Error(`Manifest link "${path.relative(root, abs)}" points at absolute path "${target}"; only relative links are accepted here.`);
+    }
+    return;
+  }
+  const resolved = path.resolve(path.dirname(abs), target);
+  if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+    throw new Error(`Manifest link "${path.relative(root, abs)}" -> "${target}" escapes the run directory; refusing it.`);
+  }
+}
+
+interface TreeEntry {
+  path: string;
+  kind: 'file' | 'dir' | 'link';
+}
+
+/** Pre-order listing (a directory before its contents); symbolic links are not followed. */
+function listTree(root: string): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isSymbolicLink()) out.push({ path: p, kind: 'link' });
+      else if (d.isDirectory()) {
+        out.push({ path: p, kind: 'dir' });
+        walk(path.join(dir, d.name), p);
+      } else out.push({ path: p, kind: 'file' });
+    }
+  };
+  if (fs.existsSync(root)) walk(root, '');
+  return out;
+}
+
+function readState(statePath: string): State {
+  try {
+    return JSON.parse(fs.readFileSync(statePath, 'utf8')) as State;
+  } catch {
+    return {};
+  }
+}
+
+function lstatOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Runs one test file with the user's own Jest (29 or 30) through jest-runner's public TestRunner
+ * class, in band, exactly as a Jest worker would. A session is prepared once per project and
+ * reused by every file of that project that lands on this process (warm).
+ */
+import { PathMap } from '../src/pathmap';
+import type { ProjectPayload, SerializedError, TestEvent } from '../src/protocol';
+
+type AnyRecord = Record<string, any>;
+
+export type FileOutcome =
+  | { kind: 'success'; result: AnyRecord }
+  | { kind: 'failure'; error: SerializedError };
+
+export interface SessionRunOptions {
+  changedFiles?: string[];
+  sourcesRelatedToTestsInChangedFiles?: string[];
+  onEvent: (event: TestEvent) => void;
+}
+
+const NEVER_INTERRUPTED = {
+  isInterrupted: () => false,
+  isWatchMode: () => false,
+  on: () => () => {},
+};
+
+export class JestSession {
+  readonly toRemote: PathMap;
+  readonly toLocal: PathMap;
+  readonly cwd: string;
+  readonly #config: AnyRecord;
+  readonly #globalConfig: AnyRecord;
+  readonly #context: AnyRecord;
+  readonly #TestRunner: new (globalConfig: AnyRecord, context: AnyRecord) => AnyRecord;
+
+  constructor(project: ProjectPayload, root: string) {
+    this.toRemote = new PathMap(project.localBase, root);
+    this.toLocal = new PathMap(root, project.localBase);
+    this.#config = this.toRemote.deep(project.config);
+    this.#globalConfig = this.toRemote.deep(project.globalConfig);
+    this.cwd = this.toRemote.path(project.cwd);
+
+    const jest = this.toRemote.deep(project.jest);
+    this.#TestRunner = interop(require(jest.runner)).default;
+    const Runtime = interop(require(jest.runtime)).default;
+    const HasteMap = interop(require(jest.hasteMap)).default;
+    const moduleMap = HasteMap.getStatic(this.#config).getModuleMapFromJSON(this.toRemote.deep(project.moduleMap));
+    this.#context = {
+      config: this.#config,
+      moduleMap,
+      resolver: Runtime.createResolver(this.#config, moduleMap),
+      hasteFS: undefined,
+    };
+  }
+
+  async run(localTestPath: string, options: SessionRunOptions): Promise<FileOutcome> {
+    const testPath = this.toRemote.path(localTestPath);
+    const changedFiles = options.changedFiles && new Set(options.changedFiles.map((p) => this.toRemote.path(p)));
+    const related = options.sourcesRelatedToTestsInChangedFiles && new Set(options.sourcesRelatedToTestsInChangedFiles.map((p) => this.toRemote.path(p)));
+    const runner = new this.#TestRunner(this.#globalConfig, { changedFiles, sourcesRelatedToTestsInChangedFiles: related });
+
+    let outcome: FileOutcome | undefined;
+    const forward = (name: TestEvent['name']) => (args: unknown[]) => {
+      options.onEvent({ name, args: this.toLocal.deep(jsonClone(args)) });
+    };
+    runner.on('test-case-start', forward('test-case-start'));
+    runner.on('test-case-result', forward('test-case-result'));
+    runner.on('test-file-success', ([, result]: [unknown, AnyRecord]) => {
+      outcome = { kind: 'success', result: this.toLocal.deep(jsonClone(result)) };
+    });
+    runner.on('test-file-failure', ([, error]: [unknown, unknown]) => {
+      outcome = { kind: 'failure', error: this.toLocal.deep(serializeError(error)) };
+    });
+
+    const workerId = process.env.JEST_WORKER_ID;
+    const running = runner.runTests([{ context: this.#context, path: testPath }], NEVER_INTERRUPTED, { serial: true });
+    // In-band runs claim JEST_WORKER_ID=1 synchronously; a pool worker keeps its own id, as in Jest.
+    if (workerId !== undefined) process.env.JEST_WORKER_ID = workerId;
+    await running;
+    if (!outcome) throw new Error(`Jest finished ${localTestPath} without reporting a result.`);
+    return outcome;
+  }
+}
+
+/** The shape jest-runner's own worker gives errors before they cross a process boundary. */
+export function serializeError(error: unknown): SerializedError {
+  if (typeof error === 'string') return { message: error, type: 'Error' };
+  const e = (error ?? {}) as { message?: unknown; stack?: unknown; code?: unknown };
+  return {
+    message: typeof e.message === 'string' ? e.message : String(error),
+    stack: typeof e.stack === 'string' ? e.stack : undefined,
+    type: 'Error',
+    code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : undefined,
+  };
+}
+
+/** Jest's own workers send results as JSON; doing the same keeps `--json` output identical. */
+function jsonClone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function interop(mod: any): any {
+  return mod && mod.__esModule ? mod : { default: mod };
+}

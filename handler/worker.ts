@@ -1,0 +1,30 @@
+/**
+ * Entry point of one embedded-backend worker process: the same handler code as in Lambda,
+ * fed over Node's IPC channel instead of an HTTP invoke. One request at a time.
+ */
+import { WorkerInboundSchema, parseAt, type WorkerOutbound } from '../src/protocol';
+import { execute } from './execute';
+
+// A test process should look like a plain Jest worker: no runner flags in argv.
+process.argv = [process.argv[0]!, process.argv[1]!];
+
+const send = (message: WorkerOutbound) =>
+  new Promise<void>((resolve, reject) => process.send!(message, (error: Error | null) => (error ? reject(error) : resolve())));
+
+let queue = Promise.resolve();
+
+process.on('message', (raw: unknown) => {
+  const message = parseAt(WorkerInboundSchema, raw, 'worker message');
+  queue = queue.then(async () => {
+    const { id, request } = message;
+    const response = await execute(request, {
+      root: { kind: 'prepared' },
+      onEvent: (event) => void send({ type: 'event', id, event }),
+    });
+    await send({ type: 'response', id, response });
+  });
+});
+
+process.on('disconnect', () => process.exit(0));
+
+void send({ type: 'ready', pid: process.pid });

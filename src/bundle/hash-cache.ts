@@ -1,0 +1,56 @@
+/**
+ * sha256 of file contents, remembered on disk by (path, size, mtime, ctime, inode) so an
+ * unchanged file costs a stat on the next run (the same trick as git's index).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, hash: string];
+
+export class HashCache {
+  readonly #file: string;
+  #entries: Map<string, Entry>;
+  #dirty = false;
+  hits = 0;
+  misses = 0;
+
+  constructor(file: string) {
+    this.#file = file;
+    this.#entries = new Map(readEntries(file));
+  }
+
+  hashOf(abs: string, st: fs.Stats): string {
+    const known = this.#entries.get(abs);
+    if (known && known[0] === st.size && known[1] === st.mtimeMs && known[2] === st.ctimeMs && known[3] === st.ino) {
+      this.hits++;
+      return known[4];
+    }
+    this.misses++;
+    const hash = sha256(fs.readFileSync(abs));
+    this.#entries.set(abs, [st.size, st.mtimeMs, st.ctimeMs, st.ino, hash]);
+    this.#dirty = true;
+    return hash;
+  }
+
+  save(): void {
+    if (!this.#dirty) return;
+    fs.mkdirSync(path.dirname(this.#file), { recursive: true });
+    const tmp = `${this.#file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify([...this.#entries]));
+    fs.renameSync(tmp, this.#file);
+    this.#dirty = false;
+  }
+}
+
+export function sha256(data: Buffer | string): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+function readEntries(file: string): Array<[string, Entry]> {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Array<[string, Entry]>;
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Describes the tree a test file needs on the remote side as a content-addressed manifest:
+ * every file of the project's roots (sources, fixtures, snapshots, __mocks__, configs) with the
+ * same relative layout, the loose files of the ancestor folders up to the repository (package.json,
+ * babel/tsconfig files), and node_modules folders as links.
+ *
+ * Shipping the real files keeps module boundaries, `jest.mock`, `__mocks__`, the project's own
+ * transforms and runtime fixture reads exactly as local Jest sees them; content addressing makes
+ * an unchanged file cost one stat.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { RemoteRunnerError } from '../errors';
+import type { FileEntry, LinkEntry, Manifest } from '../protocol';
+import { HashCache } from './hash-cache';
+
+export interface MirrorInput {
+  rootDir: string;
+  roots: string[];
+  cwd: string;
+  /** Extra files or folders (absolute) to ship, from the `include` option. */
+  include: string[];
+  /** Globs relative to rootDir that are never shipped, from the `exclude` option. */
+  exclude: string[];
+  /** Folders never shipped (Jest's cache, coverage output, our own cache). */
+  skipDirs: string[];
+}
+
+export interface Mirror {
+  localBase: string;
+  manifest: Manifest;
+  /** hash -> a local file holding those bytes */
+  sources: Map<string, string>;
+  bytes: number;
+}
+
+const NEVER_SHIP = new Set(['.git', '.hg', '.svn', '.DS_Store']);
+
+export function findBase(input: Pick<MirrorInput, 'rootDir' | 'roots' | 'cwd' | 'include'>): string {
+  // Node resolution climbs to ancestors' node_modules; configs (babel, tsconfig) live there too.
+  let base = input.rootDir;
+  for (let dir = input.rootDir; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'node_modules')) || fs.existsSync(path.join(dir, 'package.json'))) base = dir;
+    if (fs.existsSync(path.join(dir, '.git')) || path.dirname(dir) === dir) break;
+  }
+  for (const p of [...input.roots, input.cwd, ...input.include]) base = commonAncestor(base, p);
+  if (base === path.parse(base).root) {
+    throw new RemoteRunnerError(
+      'MIRROR',
+      `The project's rootDir, roots, cwd and include paths only share the filesystem root (${base}), so there is no folder to mirror.\n` +
+        'Run jest from inside the project, and keep "roots" and the "include" option inside the repository.',
+    );
+  }
+  return base;
+}
+
+export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
+  const base = findBase(input);
+  const files = new Map<string, FileEntry>();
+  const links = new Map<string, LinkEntry>();
+  const dirs = new Set<string>();
+  const sources = new Map<string, string>();
+  const excluded = input.exclude.length > 0 ? picomatch(input.exclude, { dot: true }) : () => false;
+  const skipDirs = new Set(input.skipDirs.map((d) => path.resolve(d)));
+  let bytes = 0;
+
+  const rel = (abs: string) => path.relative(base, abs).split(path.sep).join('/');
+
+  const addFile = (abs: string, st: fs.Stats) => {
+    const key = rel(abs);
+    if (files.has(key)) return;
+    const hash = hashes.hashOf(abs, st);
+    files.set(key, { path: key, hash, size: st.size, ...(st.mode & 0o111 ? { executable: true } : {}) });
+    sources.set(hash, abs);
+    bytes += st.size;
+  };
+
+  const addLink = (abs: string) => {
+    const key = rel(abs);
+    if (links.has(key)) return;
+    const target = fs.readlinkSync(abs);
+    const resolved = path.resolve(path.dirname(abs), target);
+    // Links that stay inside the mirror are recreated as they are; others point at the local target.
+    const inside = !path.isAbsolute(target) && (resolved === base || resolved.startsWith(base + path.sep));
+    links.set(key, { path: key, target: inside ? target : fs.realpathSync(abs) });
+  };
+
+  const walk = (dir: string) => {
+    if (skipDirs.has(dir)) return;
+    const key = rel(dir);
+    if (key && dirs.has(key)) return;
+    if (key) dirs.add(key);
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (NEVER_SHIP.has(d.name)) continue;
+      const abs = path.join(dir, d.name);
+      if (excluded(path.relative(input.rootDir, abs).split(path.sep).join('/'))) continue;
+      if (d.name === 'node_modules') {
+        links.set(rel(abs), { path: rel(abs), target: fs.realpathSync(abs) });
+      } else if (d.isSymbolicLink()) {
+        if (fs.existsSync(abs)) addLink(abs);
+      } else if (d.isDirectory()) {
+        walk(abs);
+      } else if (d.isFile()) {
+        addFile(abs, fs.statSync(abs));
+      }
+    }
+  };
+
+  for (const root of new Set([input.rootDir, ...input.roots])) {
+    if (fs.existsSync(root)) walk(path.resolve(root));
+  }
+  for (const extra of input.include) {
+    const st = statOrUndefined(extra);
+    if (!st) {
+      throw new RemoteRunnerError(
+        'OPTIONS',
+        `Option "include" names ${extra}, which does not exist.\nFix the path (relative paths are relative to rootDir) or remove it.`,
+      );
+    }
+    if (st.isDirectory()) walk(extra);
+    else addFile(extra, st);
+  }
+  // Ancestor folders contribute their loose files (package.json, babel.config.js, tsconfig.json)
+  // and their node_modules, but not their other subfolders.
+  for (let dir = path.dirname(input.rootDir); dir.startsWith(base); dir = path.dirname(dir)) {
+    if (rel(dir)) dirs.add(rel(dir));
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      const abs = path.join(dir, d.name);
+      if (d.name === 'node_modules') links.set(rel(abs), { path: rel(abs), target: fs.realpathSync(abs) });
+      else if (d.isFile() && !NEVER_SHIP.has(d.name)) addFile(abs, fs.statSync(abs));
+    }
+    if (dir === base) break;
+  }
+  const cwdKey = rel(input.cwd);
+  if (cwdKey) dirs.add(cwdKey);
+
+  const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return {
+    localBase: base,
+    manifest: {
+      files: [...files.values()].sort(byPath),
+      links: [...links.values()].sort(byPath),
+      dirs: [...dirs].sort(),
+    },
+    sources,
+    bytes,
+  };
+}
+
+function commonAncestor(a: string, b: string): string {
+  const pa = path.resolve(a).split(path.sep);
+  const pb = path.resolve(b).split(path.sep);
+  let i = 0;
+  while (i < pa.length && i < pb.length && pa[i] === pb[i]) i++;
+  return pa.slice(0, i).join(path.sep) || path.sep;
+}
+
+function statOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+}

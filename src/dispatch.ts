@@ -1,0 +1,115 @@
+/**
+ * The queue: a free slot takes the next file (no static shards), retries infrastructure faults
+ * with jittered backoff, never retries a test failure, and yields exactly one outcome per file.
+ * No transport code lives here.
+ */
+import pLimit from 'p-limit';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TransportError, type Backend } from './backends/types';
+import { PROTOCOL_VERSION, type ProjectPayload, type RunRequest, type SerializedError, type TestEvent } from './protocol';
+
+export type FileOutcome =
+  | { kind: 'result'; result: Record<string, unknown>; timing: Record<string, number> }
+  | { kind: 'failure'; error: SerializedError; timing?: Record<string, number> }
+  | { kind: 'cancelled' };
+
+export interface DispatchItem {
+  testPath: string;
+  project: ProjectPayload;
+}
+
+export interface DispatchOptions {
+  backend: Backend;
+  concurrency: number;
+  retries: number;
+  runId: string;
+  signal: AbortSignal;
+  changedFiles?: string[];
+  sourcesRelatedToTestsInChangedFiles?: string[];
+  onStart: (item: DispatchItem) => Promise<void>;
+  onEvent: (item: DispatchItem, event: TestEvent) => Promise<void> | void;
+  onOutcome: (item: DispatchItem, outcome: FileOutcome) => Promise<void>;
+  /** Counts infrastructure retries for the summary. */
+  onRetry?: (item: DispatchItem, error: Error) => void;
+}
+
+const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 5_000;
+
+export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
+  const limit = pLimit(options.concurrency);
+  await Promise.all(
+    items.map((item) =>
+      limit(async () => {
+        if (options.signal.aborted) return;
+        await options.onStart(item);
+        const outcome = await runOne(item, options);
+        if (outcome.kind !== 'cancelled') await options.onOutcome(item, outcome);
+      }),
+    ),
+  );
+}
+
+async function runOne(item: DispatchItem, options: DispatchOptions): Promise<FileOutcome> {
+  let sendProject = false;
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt <= options.retries; ) {
+    if (options.signal.aborted) return { kind: 'cancelled' };
+    const request: RunRequest = {
+      protocolVersion: PROTOCOL_VERSION,
+      runId: options.runId,
+      projectKey: item.project.key,
+      ...(sendProject ? { project: item.project } : {}),
+      testPath: item.testPath,
+      changedFiles: options.changedFiles,
+      sourcesRelatedToTestsInChangedFiles: options.sourcesRelatedToTestsInChangedFiles,
+    };
+    // Events of a failed attempt are dropped with it; only the answered attempt's events count.
+    const events: TestEvent[] = [];
+    try {
+      const response = await options.backend.invoke(request, { signal: options.signal, onEvent: (e) => void events.push(e) });
+      switch (response.status) {
+        case 'need-project':
+          if (sendProject) throw new TransportError('The handler asked for the project twice in a row.', true);
+          sendProject = true;
+          continue;
+        case 'need-blobs':
+          throw new TransportError(`The handler lacks ${response.missing.length} blob(s) that were shipped.`, true);
+        case 'crashed':
+          throw new TransportError(`The handler failed: ${response.error.message}`, true);
+        case 'completed':
+          for (const e of [...events, ...response.events]) await options.onEvent(item, e);
+          return { kind: 'result', result: response.result, timing: response.timing };
+        case 'failed':
+          for (const e of [...events, ...response.events]) await options.onEvent(item, e);
+          return { kind: 'failure', error: response.error, timing: response.timing };
+      }
+    } catch (error) {
+      if (options.signal.aborted) return { kind: 'cancelled' };
+      const e = error instanceof Error ? error : new Error(String(error));
+      lastError = e;
+      if (!(e instanceof TransportError) || !e.retryable || attempt === options.retries) break;
+      options.onRetry?.(item, e);
+      attempt++;
+      await sleep(jitteredBackoff(attempt));
+    }
+  }
+  return { kind: 'failure', error: infrastructureFailure(lastError, options.retries) };
+}
+
+/** "Full jitter" exponential backoff. */
+export function jitteredBackoff(attempt: number): number {
+  return Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+}
+
+function infrastructureFailure(error: Error | undefined, retries: number): SerializedError {
+  const message = error?.message ?? 'unknown error';
+  const retried = error instanceof TransportError && error.retryable ? ` after ${retries + 1} attempt(s)` : '';
+  return {
+    message:
+      `jest-runner-remote-lambda could not get a result for this file${retried}: ${message}\n` +
+      'This is a fault of the runner or its backend, not of your test. Re-run the file; if it persists, ' +
+      'run it with the default runner (npx jest --runner=jest-runner <file>) and report the output above.',
+    type: 'Error',
+  };
+}

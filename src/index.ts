@@ -1,0 +1,199 @@
+/**
+ * jest-runner-remote-lambda: a Jest custom runner (`runner: "remote-lambda"`). Each test file is
+ * shipped as a content-addressed mirror and run by the handler on a backend; the answers become
+ * native Jest results and events, so reporters, --json and IDEs see an ordinary run.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Test, TestResult } from '@jest/test-result';
+import type { Config } from '@jest/types';
+import { LocalBackend } from './backends/local';
+import type { Backend } from './backends/types';
+import { buildMirror } from './bundle/mirror';
+import { HashCache, sha256 } from './bundle/hash-cache';
+import { dispatch, type DispatchItem } from './dispatch';
+import { RemoteRunnerError } from './errors';
+import { locateJest, type LocatedJest } from './jest-locate';
+import { resolveOptions, type ResolvedOptions } from './options';
+import type { ProjectPayload, TestEvent } from './protocol';
+import { toJestError, toTestResult } from './results';
+import type { ShipStats } from './ship';
+
+export { defineRemoteLambdaOptions, type RemoteLambdaOptions } from './options';
+export { RemoteRunnerError } from './errors';
+
+type TestWatcher = {
+  isInterrupted(): boolean;
+  on(event: 'change', listener: (state: { interrupted: boolean }) => void): unknown;
+};
+type RunnerContext = { changedFiles?: Set<string>; sourcesRelatedToTestsInChangedFiles?: Set<string> };
+type Listener = (args: any) => unknown;
+
+/** Backends outlive one runner instance so watch mode re-runs on warm workers and caches. */
+const backends = new Map<string, Backend>();
+
+export default class RemoteLambdaRunner {
+  readonly supportsEventEmitters = true;
+  readonly isSerial = false;
+  readonly #globalConfig: Config.GlobalConfig;
+  readonly #context: RunnerContext;
+  readonly #runnerOptions: unknown;
+  readonly #listeners = new Map<string, Set<Listener>>();
+
+  constructor(globalConfig: Config.GlobalConfig, context: RunnerContext = {}, runnerOptions?: unknown) {
+    this.#globalConfig = globalConfig;
+    this.#context = context;
+    this.#runnerOptions = runnerOptions;
+  }
+
+  on(eventName: string, listener: Listener): () => void {
+    let set = this.#listeners.get(eventName);
+    if (!set) this.#listeners.set(eventName, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  async #emit(eventName: string, args: unknown[]): Promise<void> {
+    await Promise.all([...(this.#listeners.get(eventName) ?? [])].map((l) => l(args)));
+  }
+
+  async runTests(tests: Test[], watcher: TestWatcher, _options?: { serial: boolean }): Promise<void> {
+    if (tests.length === 0) return;
+    const started = performance.now();
+    const runId = crypto.randomUUID();
+    const first = tests[0]!.context.config;
+    const options = resolveOptions(first.rootDir, this.#runnerOptions ?? (first as { runnerOptions?: unknown }).runnerOptions);
+    const jest = locateJest(first.rootDir);
+    const cacheDir = options.cacheDirectory ?? path.join(first.cacheDirectory, 'remote-lambda');
+    const workers = options.workers ?? Math.max(1, this.#globalConfig.maxWorkers);
+    const backend = getBackend(options, cacheDir, workers, jest);
+    const watchMode = this.#globalConfig.watch || this.#globalConfig.watchAll;
+
+    const controller = new AbortController();
+    watcher.on('change', (state) => {
+      if (state.interrupted) controller.abort();
+    });
+
+    const timing: Record<string, number> = { mirror: 0, ship: 0 };
+    const shipped: ShipStats = { newBlobs: 0, newBytes: 0, cachedBlobs: 0, cachedBytes: 0 };
+    const hashes = new HashCache(path.join(cacheDir, 'hashes.json'));
+    const projects = new Map<string, Promise<ProjectPayload>>();
+    const projectFor = (test: Test): Promise<ProjectPayload> => {
+      const config = test.context.config;
+      let payload = projects.get(config.id);
+      if (!payload) {
+        payload = (async () => {
+          let t = performance.now();
+          const mirror = buildMirror(
+            {
+              rootDir: config.rootDir,
+              roots: config.roots,
+              cwd: config.cwd,
+              include: options.include,
+              exclude: options.exclude,
+              skipDirs: [config.cacheDirectory, cacheDir, this.#globalConfig.coverageDirectory ?? path.join(config.rootDir, 'coverage')],
+            },
+            hashes,
+          );
+          hashes.save();
+          timing.mirror! += performance.now() - t;
+          t = performance.now();
+          const base = {
+            localBase: mirror.localBase,
+            manifest: mirror.manifest,
+            cwd: config.cwd,
+            jest: { version: jest.version, runner: jest.runner, runtime: jest.runtime, hasteMap: jest.hasteMap },
+            config: jsonClone(config) as Record<string, unknown>,
+            globalConfig: jsonClone(this.#globalConfig) as Record<string, unknown>,
+            moduleMap: test.context.moduleMap.toJSON(),
+            env: {},
+          };
+          const key = sha256(JSON.stringify(base));
+          const { project, stats } = await backend.ship(mirror, { ...base, key });
+          for (const k of Object.keys(shipped) as Array<keyof ShipStats>) shipped[k] += stats[k];
+          timing.ship! += performance.now() - t;
+          return project;
+        })();
+        projects.set(config.id, payload);
+      }
+      return payload;
+    };
+
+    const byPath = new Map<DispatchItem, Test>();
+    const items: DispatchItem[] = [];
+    const setupErrors = new Map<Test, Error>();
+    for (const test of tests) {
+      try {
+        const item: DispatchItem = { testPath: test.path, project: await projectFor(test) };
+        byPath.set(item, test);
+        items.push(item);
+      } catch (error) {
+        if (error instanceof RemoteRunnerError) throw error;
+        setupErrors.set(test, error as Error);
+      }
+    }
+    for (const [test, error] of setupErrors) {
+      await this.#emit('test-file-start', [test]);
+      await this.#emit('test-file-failure', [test, toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack })]);
+    }
+
+    let retries = 0;
+    const invokeStart = performance.now();
+    try {
+      await dispatch(items, {
+        backend,
+        concurrency: workers,
+        retries: options.retries,
+        runId,
+        signal: controller.signal,
+        changedFiles: this.#context.changedFiles && [...this.#context.changedFiles],
+        sourcesRelatedToTestsInChangedFiles: this.#context.sourcesRelatedToTestsInChangedFiles && [...this.#context.sourcesRelatedToTestsInChangedFiles],
+        onStart: async (item) => {
+          if (watcher.isInterrupted()) controller.abort();
+          else await this.#emit('test-file-start', [byPath.get(item)]);
+        },
+        onEvent: (_item, event: TestEvent) => this.#emit(event.name, event.args),
+        onRetry: () => void retries++,
+        onOutcome: async (item, outcome) => {
+          const test = byPath.get(item)!;
+          if (outcome.kind === 'result') {
+            await this.#emit('test-file-success', [test, toTestResult(test.path, outcome.result) as TestResult]);
+          } else if (outcome.kind === 'failure') {
+            await this.#emit('test-file-failure', [test, toJestError(outcome.error)]);
+          }
+        },
+      });
+    } finally {
+      if (!watchMode) {
+        backends.forEach((b, k) => {
+          if (b === backend) backends.delete(k);
+        });
+        await backend.close();
+      }
+    }
+    if (options.debug) {
+      const total = performance.now() - started;
+      process.stderr.write(
+        `[remote-lambda] backend=${backend.name} files=${items.length} retries=${retries} ` +
+          `mirror=${timing.mirror!.toFixed(0)}ms ship=${timing.ship!.toFixed(0)}ms dispatch=${(performance.now() - invokeStart).toFixed(0)}ms ` +
+          `total=${total.toFixed(0)}ms hashed=${hashes.misses} cached=${hashes.hits} ` +
+          `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)\n`,
+      );
+    }
+  }
+}
+
+function getBackend(options: ResolvedOptions, cacheDir: string, workers: number, jest: LocatedJest): Backend {
+  const key = JSON.stringify([options.backend, cacheDir, workers, jest.forceColor]);
+  let backend = backends.get(key);
+  if (!backend) {
+    backend = new LocalBackend({ workers, cacheDir, forceColor: jest.forceColor });
+    backends.set(key, backend);
+  }
+  return backend;
+}
+
+function jsonClone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

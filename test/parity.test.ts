@@ -1,0 +1,37 @@
+/**
+ * Parity: every example project runs with Jest's default runner and with ours (embedded backend),
+ * and the results must be equal test by test: status, names, failure messages with their stack
+ * traces and code frames, locations, counts, snapshot summary, console output, exit code.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO, comparable, runJest } from './support/run-jest';
+
+const EXAMPLES = path.join(REPO, 'examples');
+const ENV: Record<string, NodeJS.ProcessEnv> = {
+  'native-esm': { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
+};
+
+const examples = fs
+  .readdirSync(EXAMPLES, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && fs.readdirSync(path.join(EXAMPLES, d.name)).some((f) => /^jest\.config\./.test(f)))
+  .map((d) => d.name)
+  .sort();
+
+test('the examples folder has the projects this suite is meant to cover', () => {
+  expect(examples).toEqual(
+    expect.arrayContaining(['babel-plugin', 'failures', 'fixtures', 'jest29', 'mocking', 'native-esm', 'react-jsdom', 'typescript-basics']),
+  );
+});
+
+describe.each(examples)('example %s', (name) => {
+  const cwd = path.join(EXAMPLES, name);
+
+  test('gives the same results test by test as the default runner', () => {
+    const env = ENV[name];
+    const reference = runJest(cwd, { runner: 'default', env });
+    const ours = runJest(cwd, { runner: 'remote-lambda', env });
+    expect(reference.json.numTotalTests).toBeGreaterThan(0);
+    expect(comparable(ours)).toEqual(comparable(reference));
+  });
+});
