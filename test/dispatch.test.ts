@@ -1,0 +1,135 @@
+import type { Backend, InvokeOptions } from '../src/backends/types';
+import { TransportError } from '../src/backends/types';
+import { dispatch, type DispatchItem, type FileOutcome } from '../src/dispatch';
+import { PROTOCOL_VERSION, type ProjectPayload, type RunRequest, type RunResponse } from '../src/protocol';
+
+const project = { key: 'a'.repeat(64) } as ProjectPayload;
+const items = (n: number): DispatchItem[] => Array.from({ length: n }, (_, i) => ({ testPath: `/p/t${i}.test.js`, project }));
+
+const completed = (testPath: string): RunResponse => ({
+  protocolVersion: PROTOCOL_VERSION,
+  status: 'completed',
+  result: { testFilePath: testPath, numFailingTests: 0, numPassingTests: 1, numPendingTests: 0, testResults: [{ title: 't', status: 'passed' }] },
+  events: [{ name: 'test-case-result', args: [testPath, { title: 't' }] }],
+  timing: {},
+});
+
+class FakeBackend implements Backend {
+  readonly name = 'fake';
+  readonly requests: RunRequest[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  constructor(readonly answer: (request: RunRequest, call: number) => RunResponse | Error) {}
+  async ship(): Promise<never> {
+    throw new Error('not used');
+  }
+  async invoke(request: RunRequest, _options: InvokeOptions): Promise<RunResponse> {
+    this.requests.push(request);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise((r) => setTimeout(r, 2));
+    this.inFlight--;
+    const answer = this.answer(request, this.requests.filter((r) => r.testPath === request.testPath).length);
+    if (answer instanceof Error) throw answer;
+    return answer;
+  }
+  async close(): Promise<void> {}
+}
+
+async function run(backend: Backend, list: DispatchItem[], retries = 2) {
+  const outcomes: Array<[string, FileOutcome]> = [];
+  const events: string[] = [];
+  await dispatch(list, {
+    backend,
+    concurrency: 3,
+    retries,
+    runId: 'run-1',
+    signal: new AbortController().signal,
+    onStart: async () => {},
+    onEvent: (item, e) => void events.push(`${item.testPath}:${e.name}`),
+    onOutcome: async (item, outcome) => void outcomes.push([item.testPath, outcome]),
+  });
+  return { outcomes, events };
+}
+
+test('every file gets exactly one outcome, with at most `concurrency` in flight', async () => {
+  const backend = new FakeBackend((r) => completed(r.testPath));
+  const { outcomes, events } = await run(backend, items(10));
+  expect(outcomes.map(([p]) => p).sort()).toEqual(items(10).map((i) => i.testPath).sort());
+  expect(outcomes.every(([, o]) => o.kind === 'result')).toBe(true);
+  expect(backend.maxInFlight).toBe(3);
+  expect(events).toHaveLength(10);
+});
+
+test('the project travels only when the handler asks for it', async () => {
+  const seen = new Set<string>();
+  const backend = new FakeBackend((r) => {
+    if (!r.project && !seen.has('x')) return { protocolVersion: PROTOCOL_VERSION, status: 'need-project' };
+    seen.add('x');
+    return completed(r.testPath);
+  });
+  await run(backend, items(1));
+  expect(backend.requests.map((r) => Boolean(r.project))).toEqual([false, true]);
+});
+
+test('transport faults are retried and then reported as one failure that says what to do', async () => {
+  const backend = new FakeBackend(() => new TransportError('connection reset', true));
+  const { outcomes } = await run(backend, items(2), 2);
+  expect(backend.requests).toHaveLength(6);
+  expect(outcomes).toHaveLength(2);
+  for (const [, outcome] of outcomes) {
+    expect(outcome.kind).toBe('failure');
+    if (outcome.kind === 'failure') {
+      expect(outcome.error.message).toContain('after 3 attempt(s): connection reset');
+      expect(outcome.error.message).toContain('not of your test');
+    }
+  }
+});
+
+test('a fault that later clears yields the real result, and events of failed attempts are dropped', async () => {
+  const backend = new FakeBackend((r, call) => (call < 2 ? new TransportError('throttled', true) : completed(r.testPath)));
+  const { outcomes, events } = await run(backend, items(1));
+  expect(outcomes).toEqual([['/p/t0.test.js', expect.objectContaining({ kind: 'result' })]]);
+  expect(events).toEqual(['/p/t0.test.js:test-case-result']);
+});
+
+test('a test file that fails to run is reported once and never retried', async () => {
+  const backend = new FakeBackend(() => ({
+    protocolVersion: PROTOCOL_VERSION,
+    status: 'failed',
+    error: { message: 'Cannot find module x', type: 'Error' },
+    events: [],
+    timing: {},
+  }));
+  const { outcomes } = await run(backend, items(1));
+  expect(backend.requests).toHaveLength(1);
+  expect(outcomes).toEqual([['/p/t0.test.js', expect.objectContaining({ kind: 'failure', error: expect.objectContaining({ message: 'Cannot find module x' }) })]]);
+});
+
+test('a worker that dies running a file is not retried: the file is reported as failed', async () => {
+  const backend = new FakeBackend(() => new TransportError('Worker process 1 exited unexpectedly (code 1) during RUNNING state.', false));
+  const { outcomes } = await run(backend, items(1));
+  expect(backend.requests).toHaveLength(1);
+  expect(outcomes[0]![1]).toMatchObject({ kind: 'failure', error: { message: expect.stringContaining('exited unexpectedly (code 1)') } });
+});
+
+test('cancellation stops dispatch: nothing is reported for files that never ran', async () => {
+  const controller = new AbortController();
+  const backend = new FakeBackend((r) => completed(r.testPath));
+  const outcomes: string[] = [];
+  await dispatch(items(6), {
+    backend,
+    concurrency: 1,
+    retries: 0,
+    runId: 'run-1',
+    signal: controller.signal,
+    onStart: async () => {},
+    onEvent: () => {},
+    onOutcome: async (item) => {
+      outcomes.push(item.testPath);
+      if (outcomes.length === 2) controller.abort();
+    },
+  });
+  expect(outcomes).toEqual(['/p/t0.test.js', '/p/t1.test.js']);
+  expect(backend.requests).toHaveLength(2);
+});

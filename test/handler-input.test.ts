@@ -1,0 +1,105 @@
+/** Bad input to the handler is rejected with a clear error and nothing lands outside the run directory. */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execute } from '../handler/execute';
+import { materialize } from '../handler/materialize';
+import { PROTOCOL_VERSION, RunRequestSchema, RunResponseSchema, type Manifest } from '../src/protocol';
+import { LocalBlobStore } from '../src/ship';
+
+const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+let work: string;
+let store: LocalBlobStore;
+let root: string;
+
+beforeEach(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-handler-'));
+  store = new LocalBlobStore(path.join(work, 'blobs'));
+  root = path.join(work, 'root');
+  const src = path.join(work, 'src.txt');
+  fs.writeFileSync(src, 'hello');
+  store.add(new Map([[hash('hello'), src]]));
+});
+afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const manifestWith = (files: Manifest['files'], links: Manifest['links'] = []): Manifest => ({ files, links, dirs: [] });
+
+test('a request of another protocol version is refused by name', async () => {
+  const response = await execute({ protocolVersion: 99, runId: 'r', projectKey: 'a'.repeat(64), testPath: '/x' }, { root: { kind: 'prepared' } });
+  expect(response.status).toBe('crashed');
+  if (response.status === 'crashed') expect(response.error.message).toMatch(/Invalid run request:[\s\S]*protocolVersion/);
+});
+
+test.each([
+  ['../escape.txt', 'must not contain ".."'],
+  ['/etc/passwd', 'must be relative'],
+  ['a/../../b', 'must not contain ".."'],
+  ['a\\b', 'separators'],
+])('manifest path %j is rejected by the schema (%s)', (bad, why) => {
+  const parsed = RunRequestSchema.safeParse({
+    protocolVersion: PROTOCOL_VERSION,
+    runId: 'r',
+    projectKey: 'a'.repeat(64),
+    testPath: '/x',
+    project: {
+      key: 'a'.repeat(64),
+      localBase: '/p',
+      manifest: manifestWith([{ path: bad, hash: hash('hello'), size: 5 }]),
+      cwd: '/p',
+      jest: { version: '30.0.0', runner: '/r', runtime: '/r', hasteMap: '/r' },
+      config: {},
+      globalConfig: {},
+      moduleMap: {},
+      env: {},
+    },
+  });
+  expect(parsed.success).toBe(false);
+  expect(parsed.error?.issues.map((i) => i.message).join('\n')).toContain(why);
+});
+
+test('materialize refuses links that escape the run directory and absolute links when remote', () => {
+  expect(() => materialize(root, manifestWith([], [{ path: 'evil', target: '../../outside' }]), store, { allowExternalLinks: false })).toThrow(
+    /escapes the run directory/,
+  );
+  expect(() => materialize(root, manifestWith([], [{ path: 'nm', target: '/usr/lib' }]), store, { allowExternalLinks: false })).toThrow(
+    /only relative links are accepted/,
+  );
+  expect(fs.existsSync(path.join(root, 'evil'))).toBe(false);
+  expect(fs.existsSync(path.join(root, 'nm'))).toBe(false);
+  expect(fs.existsSync(path.join(work, 'outside'))).toBe(false);
+});
+
+test('materialize reports missing blobs instead of writing a partial tree', () => {
+  expect(() => materialize(root, manifestWith([{ path: 'a.txt', hash: hash('absent'), size: 6 }]), store, { allowExternalLinks: false })).toThrow(
+    expect.objectContaining({ name: 'MissingBlobsError', missing: [hash('absent')] }),
+  );
+  expect(fs.existsSync(path.join(root, 'a.txt'))).toBe(false);
+});
+
+test('materialize makes the tree exactly the manifest: keeps, restores and removes', () => {
+  const manifest = manifestWith([
+    { path: 'a.txt', hash: hash('hello'), size: 5 },
+    { path: 'dir/b.txt', hash: hash('hello'), size: 5 },
+  ]);
+  expect(materialize(root, manifest, store, { allowExternalLinks: false })).toMatchObject({ written: 2, kept: 0 });
+  // a test scribbles on a file and leaves another behind
+  fs.writeFileSync(path.join(root, 'a.txt'), 'changed');
+  fs.writeFileSync(path.join(root, 'dir', 'left-over.txt'), 'x');
+  expect(materialize(root, manifest, store, { allowExternalLinks: false })).toMatchObject({ written: 1, kept: 1, removed: 1 });
+  expect(fs.readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('hello');
+  expect(fs.readdirSync(path.join(root, 'dir'))).toEqual(['b.txt']);
+  // the store's own copy was never touched through the tree
+  expect(fs.readFileSync(store.pathOf(hash('hello'))!, 'utf8')).toBe('hello');
+});
+
+test('responses round-trip through their schema unchanged', () => {
+  const response = {
+    protocolVersion: PROTOCOL_VERSION,
+    status: 'completed' as const,
+    result: { testFilePath: '/p/a.test.js', numFailingTests: 0, numPassingTests: 1, numPendingTests: 0, testResults: [{ title: 't', status: 'passed', extra: 1 }], perfStats: { runtime: 3 } },
+    events: [{ name: 'test-case-result' as const, args: ['/p/a.test.js', { title: 't' }] }],
+    timing: { run: 1.5 },
+  };
+  expect(RunResponseSchema.parse(JSON.parse(JSON.stringify(response)))).toEqual(response);
+});

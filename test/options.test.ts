@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { envName, resolveOptions } from '../src/options';
+
+let rootDir: string;
+beforeEach(() => {
+  rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-options-'));
+});
+afterEach(() => fs.rmSync(rootDir, { recursive: true, force: true }));
+
+test('defaults', () => {
+  expect(resolveOptions(rootDir, undefined, {})).toEqual({ backend: 'local', include: [], exclude: [], retries: 2, debug: false });
+});
+
+test('precedence: environment > runner options > config file > defaults', () => {
+  fs.writeFileSync(path.join(rootDir, 'remote-lambda.config.json'), JSON.stringify({ retries: 1, workers: 3, exclude: ['big/**'] }));
+  const options = resolveOptions(rootDir, { retries: 4, debug: true }, { JEST_REMOTE_LAMBDA_RETRIES: '7' });
+  expect(options).toMatchObject({ retries: 7, debug: true, workers: 3, exclude: ['big/**'] });
+});
+
+test('include paths are resolved against rootDir; env lists are comma-separated', () => {
+  const options = resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_INCLUDE: '../shared, /abs/data' });
+  expect(options.include).toEqual([path.resolve(rootDir, '../shared'), '/abs/data']);
+});
+
+test('an unknown option names itself and suggests the closest one', () => {
+  expect(() => resolveOptions(rootDir, { worker: 2 }, {})).toThrow(
+    'Unknown jest-runner-remote-lambda option "worker" in the runner options in your Jest config. Did you mean "workers"?',
+  );
+});
+
+test('a wrong type names the option, shows the value with its type, and the fix', () => {
+  expect(() => resolveOptions(rootDir, { workers: 0 }, {})).toThrow(/option "workers" in the runner options in your Jest config: .*got `0` \(number\)\.\nUse a whole number from 1 up/);
+  expect(() => resolveOptions(rootDir, { backend: 'lamda' }, {})).toThrow(/"backend".*got `"lamda"` \(string\)\.\nUse "local"/);
+});
+
+test('environment errors name the variable', () => {
+  expect(() => resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_WORKERS: 'many' })).toThrow(
+    /JEST_REMOTE_LAMBDA_WORKERS \(environment\): .*got `"many"` \(string\)/,
+  );
+  expect(() => resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_RETRYS: '1' })).toThrow(
+    'Unknown environment variable JEST_REMOTE_LAMBDA_RETRYS. Did you mean JEST_REMOTE_LAMBDA_RETRIES?',
+  );
+});
+
+test('runner options must be an object', () => {
+  expect(() => resolveOptions(rootDir, 'local', {})).toThrow(/must be an object, got `"local"` \(string\)/);
+});
+
+test('environment variable names follow the option names', () => {
+  expect(envName('cacheDirectory')).toBe('JEST_REMOTE_LAMBDA_CACHE_DIRECTORY');
+});
