@@ -3,6 +3,7 @@
  * class, in band, exactly as a Jest worker would. A session is prepared once per project and
  * reused by every file of that project that lands on this process (warm).
  */
+import path from 'node:path';
 import { PathMap } from '../src/pathmap';
 import type { ProjectPayload, SerializedError, TestEvent } from '../src/protocol';
 
@@ -32,6 +33,8 @@ export class JestSession {
   readonly #globalConfig: AnyRecord;
   readonly #context: AnyRecord;
   readonly #TestRunner: new (globalConfig: AnyRecord, context: AnyRecord) => AnyRecord;
+  /** [relative path from the remote rootDir, the same from the local rootDir] of linked targets. */
+  readonly #outside: Array<[string, string]>;
 
   constructor(project: ProjectPayload, root: string) {
     this.toRemote = new PathMap(project.localBase, root);
@@ -39,6 +42,16 @@ export class JestSession {
     this.#config = this.toRemote.deep(project.config);
     this.#globalConfig = this.toRemote.deep(project.globalConfig);
     this.cwd = this.toRemote.path(project.cwd);
+
+    // Files reached through links to outside the mirror (node_modules on the embedded backend) keep
+    // their real paths; Jest prints them relative to rootDir, which differs between the two sides.
+    const localRootDir = String(project.config.rootDir);
+    const remoteRootDir = this.toRemote.path(localRootDir);
+    this.#outside = project.manifest.links
+      .filter((l) => path.isAbsolute(l.target))
+      .map((l): [string, string] => [path.relative(remoteRootDir, l.target), path.relative(localRootDir, l.target)])
+      .filter(([from, to]) => from !== to)
+      .sort((a, b) => b[0].length - a[0].length);
 
     const jest = this.toRemote.deep(project.jest);
     this.#TestRunner = interop(require(jest.runner)).default;
@@ -61,15 +74,15 @@ export class JestSession {
 
     let outcome: FileOutcome | undefined;
     const forward = (name: TestEvent['name']) => (args: unknown[]) => {
-      options.onEvent({ name, args: this.toLocal.deep(jsonClone(args)) });
+      options.onEvent({ name, args: this.#local(args) });
     };
     runner.on('test-case-start', forward('test-case-start'));
     runner.on('test-case-result', forward('test-case-result'));
     runner.on('test-file-success', ([, result]: [unknown, AnyRecord]) => {
-      outcome = { kind: 'success', result: this.toLocal.deep(jsonClone(result)) };
+      outcome = { kind: 'success', result: this.#local(result) };
     });
     runner.on('test-file-failure', ([, error]: [unknown, unknown]) => {
-      outcome = { kind: 'failure', error: this.toLocal.deep(serializeError(error)) };
+      outcome = { kind: 'failure', error: this.#local(serializeError(error)) };
     });
 
     const workerId = process.env.JEST_WORKER_ID;
@@ -79,6 +92,20 @@ export class JestSession {
     await running;
     if (!outcome) throw new Error(`Jest finished ${localTestPath} without reporting a result.`);
     return outcome;
+  }
+
+  /** JSON copy (as Jest's workers send it) with every remote path turned back into the local one. */
+  #local<T>(value: T): T {
+    const mapped = this.toLocal.deep(jsonClone(value));
+    if (this.#outside.length === 0) return mapped;
+    return JSON.parse(JSON.stringify(mapped), (_key, v: unknown) => (typeof v === 'string' ? this.#relativeOutside(v) : v)) as T;
+  }
+
+  #relativeOutside(s: string): string {
+    for (const [from, to] of this.#outside) {
+      if (s.includes(from)) s = s.split(from).join(to);
+    }
+    return s;
   }
 }
 

@@ -8,8 +8,9 @@ import { execute } from './execute';
 // A test process should look like a plain Jest worker: no runner flags in argv.
 process.argv = [process.argv[0]!, process.argv[1]!];
 
-const send = (message: WorkerOutbound) =>
-  new Promise<void>((resolve, reject) => process.send!(message, (error: Error | null) => (error ? reject(error) : resolve())));
+// No send callback: Node delivers it with process.nextTick, which changes how the test's own
+// promise continuations resume and adds a `processTicksAndRejections` frame to their stacks.
+const send = (message: WorkerOutbound) => void process.send!(message);
 
 let queue = Promise.resolve();
 
@@ -19,12 +20,12 @@ process.on('message', (raw: unknown) => {
     const { id, request } = message;
     const response = await execute(request, {
       root: { kind: 'prepared' },
-      onEvent: (event) => void send({ type: 'event', id, event }),
+      onEvent: (event) => send({ type: 'event', id, event }),
     });
-    await send({ type: 'response', id, response });
+    send({ type: 'response', id, response });
   });
 });
 
 process.on('disconnect', () => process.exit(0));
 
-void send({ type: 'ready', pid: process.pid });
+send({ type: 'ready', pid: process.pid });
