@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO, comparable, runJest } from './support/run-jest';
 
+
 const EXAMPLES = path.join(REPO, 'examples');
 const ENV: Record<string, NodeJS.ProcessEnv> = {
   'native-esm': { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },

@@ -12,6 +12,7 @@ import type { Mirror } from '../bundle/mirror';
 import {
   RunResponseSchema,
   WorkerOutboundSchema,
+  checkAt,
   parseAt,
   type ProjectPayload,
   type RunRequest,
@@ -266,7 +267,7 @@ class WorkerProcess {
     if (message.type === 'event') pending.onEvent(message.event);
     else {
       try {
-        pending.resolve(parseAt(RunResponseSchema, message.response, `response from worker ${this.id}`));
+        pending.resolve(checkAt(RunResponseSchema, message.response, `response from worker ${this.id}`));
       } catch (error) {
         pending.reject(new TransportError((error as Error).message, true));
       }

@@ -1,54 +1,28 @@
 /**
  * Runs a project's real `jest` CLI (its own installed version) once with Jest's default runner and
  * once with ours, and reduces both `--json` outputs to what must be equal test by test.
+ * Plain JavaScript so the CLI beside it (parity-cli.js) can use it on any checkout.
  */
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 
-export const REPO = path.resolve(__dirname, '../..');
+const REPO = path.resolve(__dirname, '../..');
 const CONSOLE_REPORTER = path.join(__dirname, 'console-reporter.js');
+const TIMING_KEYS = new Set(['duration', 'startAt', 'startTime', 'endTime', 'perfStats']);
 
-export interface JestRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  json: JestJson;
-  console: Record<string, Array<{ type: string; message: string; origin: string }>>;
-}
-
-export interface JestJson {
-  numTotalTests: number;
-  numFailedTests: number;
-  numPassedTests: number;
-  numPendingTests: number;
-  numTodoTests: number;
-  numTotalTestSuites: number;
-  numFailedTestSuites: number;
-  numRuntimeErrorTestSuites: number;
-  success: boolean;
-  snapshot: Record<string, unknown>;
-  testResults: Array<{
-    name: string;
-    status: string;
-    message: string;
-    assertionResults: Array<Record<string, unknown>>;
-  }>;
-  coverageMap?: Record<string, unknown>;
-}
-
-export interface RunOptions {
-  runner: 'default' | 'remote-lambda';
-  args?: string[];
-  env?: NodeJS.ProcessEnv;
-}
-
-export function runJest(cwd: string, options: RunOptions): JestRun {
+/**
+ * @param {string} cwd
+ * @param {{ runner: 'default' | 'remote-lambda', args?: string[], env?: NodeJS.ProcessEnv, runnerPath?: string }} options
+ */
+function runJest(cwd, options) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-parity-'));
   const jsonFile = path.join(out, 'result.json');
   const consoleFile = path.join(out, 'console.json');
   const jestBin = require.resolve('jest/bin/jest', { paths: [cwd] });
+  const runnerArgs =
+    options.runner === 'default' ? ['--runner=jest-runner'] : options.runnerPath ? [`--runner=${options.runnerPath}`] : [];
   const args = [
     jestBin,
     '--ci',
@@ -57,31 +31,29 @@ export function runJest(cwd: string, options: RunOptions): JestRun {
     '--testLocationInResults',
     '--reporters=default',
     `--reporters=${CONSOLE_REPORTER}`,
-    ...(options.runner === 'default' ? ['--runner=jest-runner'] : []),
+    ...runnerArgs,
     ...(options.args ?? []),
   ];
-  const env: NodeJS.ProcessEnv = { ...process.env, CONSOLE_REPORT_FILE: consoleFile, FORCE_COLOR: '0', ...options.env };
+  const env = { ...process.env, CONSOLE_REPORT_FILE: consoleFile, FORCE_COLOR: '0', ...options.env };
   // Our own test process runs inside a Jest worker; the child must not think it is one.
   delete env.JEST_WORKER_ID;
-  const child = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
+  const child = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', timeout: 900_000, maxBuffer: 256 * 1024 * 1024 });
   if (!fs.existsSync(jsonFile)) {
     throw new Error(`jest (${options.runner}) wrote no JSON in ${cwd}: status ${child.status}\n${child.stderr}\n${child.stdout}`);
   }
-  const run: JestRun = {
+  const run = {
     status: child.status,
     stdout: child.stdout,
     stderr: child.stderr,
-    json: JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as JestJson,
+    json: JSON.parse(fs.readFileSync(jsonFile, 'utf8')),
     console: fs.existsSync(consoleFile) ? JSON.parse(fs.readFileSync(consoleFile, 'utf8')) : {},
   };
   fs.rmSync(out, { recursive: true, force: true });
   return run;
 }
 
-const TIMING_KEYS = new Set(['duration', 'startAt', 'startTime', 'endTime', 'perfStats']);
-
 /** Everything that must match between runners: per file and per test, sorted, timings removed. */
-export function comparable(run: JestRun): unknown {
+function comparable(run) {
   const { json } = run;
   return {
     status: run.status,
@@ -103,13 +75,50 @@ export function comparable(run: JestRun): unknown {
         name: file.name,
         status: file.status,
         message: normalizeMessage(file.message),
-        tests: file.assertionResults.map((t) => stripTiming({ ...t, failureMessages: (t.failureMessages as string[]).map(normalizeMessage) })),
+        tests: file.assertionResults.map((t) => stripTiming({ ...t, failureMessages: t.failureMessages.map(normalizeMessage) })),
         console: (run.console[file.name] ?? []).map((c) => ({ ...c, origin: withoutNodeInternals(c.origin) })),
       })),
   };
 }
 
-function stripTiming(value: unknown): unknown {
+/**
+ * Test-by-test comparison for reports: each test of the reference run is matched by file and
+ * full name (and occurrence) and counts as equal when status, messages and location are equal.
+ */
+function compareTests(reference, ours) {
+  const index = (run) => {
+    const map = new Map();
+    for (const file of comparable(run).files) {
+      const seen = new Map();
+      for (const t of file.tests) {
+        const n = (seen.get(t.fullName) ?? 0) + 1;
+        seen.set(t.fullName, n);
+        map.set(`${file.name} :: ${t.fullName} #${n}`, t);
+      }
+      if (file.tests.length === 0) map.set(`${file.name} :: <file>`, { status: file.status, failureMessages: [file.message] });
+    }
+    return map;
+  };
+  const a = index(reference);
+  const b = index(ours);
+  const mismatches = [];
+  let matched = 0;
+  for (const [key, t] of a) {
+    const o = b.get(key);
+    if (o && stableStringify(o) === stableStringify(t)) matched++;
+    else mismatches.push({ key, reference: t, ours: o ?? null });
+  }
+  for (const key of b.keys()) if (!a.has(key)) mismatches.push({ key, reference: null, ours: b.get(key) });
+  return { total: a.size, matched, mismatches };
+}
+
+function stableStringify(value) {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
+
+function stripTiming(value) {
   if (Array.isArray(value)) return value.map(stripTiming);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
@@ -122,7 +131,7 @@ function stripTiming(value: unknown): unknown {
 }
 
 /** Frames inside Node itself depend on how the event loop resumed; Jest never prints them. */
-function withoutNodeInternals(origin: string): string {
+function withoutNodeInternals(origin) {
   return origin
     .split('\n')
     .filter((line) => !line.includes('(node:internal/'))
@@ -130,6 +139,8 @@ function withoutNodeInternals(origin: string): string {
 }
 
 /** The only thing allowed to differ inside messages: Jest's own elapsed-time figures. */
-function normalizeMessage(message: string): string {
+function normalizeMessage(message) {
   return message.replace(/\(\d+(\.\d+)? ?m?s\)/g, '(<time>)');
 }
+
+module.exports = { REPO, runJest, comparable, compareTests };
