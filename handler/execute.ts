@@ -81,7 +81,7 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
     if (outcome.kind === 'failure') {
       return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing };
     }
-    return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, events, timing };
+    return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing };
   } catch (error) {
     if (error instanceof MissingBlobsError) {
       return { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: error.missing };

@@ -3,14 +3,16 @@
  * class, in band, exactly as a Jest worker would. A session is prepared once per project and
  * reused by every file of that project that lands on this process (warm).
  */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { PathMap } from '../src/pathmap';
-import type { ProjectPayload, SerializedError, TestEvent } from '../src/protocol';
+import type { FileWrite, ProjectPayload, SerializedError, TestEvent } from '../src/protocol';
 
 type AnyRecord = Record<string, any>;
 
 export type FileOutcome =
-  | { kind: 'success'; result: AnyRecord }
+  | { kind: 'success'; result: AnyRecord; writes: FileWrite[] }
   | { kind: 'failure'; error: SerializedError };
 
 export interface SessionRunOptions {
@@ -33,6 +35,8 @@ export class JestSession {
   readonly #globalConfig: AnyRecord;
   readonly #context: AnyRecord;
   readonly #TestRunner: new (globalConfig: AnyRecord, context: AnyRecord) => AnyRecord;
+  readonly #hashes: Map<string, string>;
+  readonly #snapshotResolver: Promise<{ resolveSnapshotPath(testPath: string): string }>;
   /** [relative path from the remote rootDir, the same from the local rootDir] of linked targets. */
   readonly #outside: Array<[string, string]>;
 
@@ -52,6 +56,11 @@ export class JestSession {
       .map((l): [string, string] => [path.relative(remoteRootDir, l.target), path.relative(localRootDir, l.target)])
       .filter(([from, to]) => from !== to)
       .sort((a, b) => b[0].length - a[0].length);
+
+    this.#hashes = new Map(project.manifest.files.map((f) => [path.join(root, f.path), f.hash]));
+    const snapshotModule = require.resolve('jest-snapshot', { paths: [path.dirname(String(this.#config.testRunner))] });
+    this.#snapshotResolver = interop(require(snapshotModule)).buildSnapshotResolver(this.#config);
+    this.#snapshotResolver.catch(() => {});
 
     const jest = this.toRemote.deep(project.jest);
     this.#TestRunner = interop(require(jest.runner)).default;
@@ -79,7 +88,7 @@ export class JestSession {
     runner.on('test-case-start', forward('test-case-start'));
     runner.on('test-case-result', forward('test-case-result'));
     runner.on('test-file-success', ([, result]: [unknown, AnyRecord]) => {
-      outcome = { kind: 'success', result: this.#local(result) };
+      outcome = { kind: 'success', result: this.#local(result), writes: [] };
     });
     runner.on('test-file-failure', ([, error]: [unknown, unknown]) => {
       outcome = { kind: 'failure', error: this.#local(serializeError(error)) };
@@ -91,7 +100,36 @@ export class JestSession {
     if (workerId !== undefined) process.env.JEST_WORKER_ID = workerId;
     await running;
     if (!outcome) throw new Error(`Jest finished ${localTestPath} without reporting a result.`);
+    if (outcome.kind === 'success') outcome.writes = await this.#writesOf(testPath);
     return outcome;
+  }
+
+  /**
+   * Snapshot files and inline snapshots are written by Jest into the run's tree; what changed
+   * there (compared with the shipped manifest) goes back to the checkout.
+   */
+  async #writesOf(testPath: string): Promise<FileWrite[]> {
+    const resolver = await this.#snapshotResolver;
+    const writes: FileWrite[] = [];
+    for (const file of [resolver.resolveSnapshotPath(testPath), testPath]) {
+      const shipped = this.#hashes.get(file);
+      let content: Buffer | undefined;
+      try {
+        content = fs.readFileSync(file);
+      } catch {
+        content = undefined;
+      }
+      if (content === undefined) {
+        if (shipped !== undefined) writes.push({ path: this.toLocal.path(file), content: null });
+        continue;
+      }
+      const hash = crypto.createHash('sha256').update(content).digest('hex');
+      if (hash === shipped) continue;
+      writes.push({ path: this.toLocal.path(file), content: content.toString('base64') });
+      // The next file of this run sees this content as shipped.
+      this.#hashes.set(file, hash);
+    }
+    return writes;
   }
 
   /** JSON copy (as Jest's workers send it) with every remote path turned back into the local one. */

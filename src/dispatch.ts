@@ -6,10 +6,10 @@
 import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransportError, type Backend } from './backends/types';
-import { PROTOCOL_VERSION, type ProjectPayload, type RunRequest, type SerializedError, type TestEvent } from './protocol';
+import { PROTOCOL_VERSION, type FileWrite, type ProjectPayload, type RunRequest, type SerializedError, type TestEvent } from './protocol';
 
 export type FileOutcome =
-  | { kind: 'result'; result: Record<string, unknown>; timing: Record<string, number> }
+  | { kind: 'result'; result: Record<string, unknown>; writes: FileWrite[]; timing: Record<string, number> }
   | { kind: 'failure'; error: SerializedError; timing?: Record<string, number> }
   | { kind: 'cancelled' };
 
@@ -79,7 +79,7 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
           throw new TransportError(`The handler failed: ${response.error.message}`, true);
         case 'completed':
           for (const e of [...events, ...response.events]) await options.onEvent(item, e);
-          return { kind: 'result', result: response.result, timing: response.timing };
+          return { kind: 'result', result: response.result, writes: response.writes, timing: response.timing };
         case 'failed':
           for (const e of [...events, ...response.events]) await options.onEvent(item, e);
           return { kind: 'failure', error: response.error, timing: response.timing };

@@ -17,7 +17,7 @@ import { RemoteRunnerError } from './errors';
 import { locateJest, type LocatedJest } from './jest-locate';
 import { resolveOptions, type ResolvedOptions } from './options';
 import type { ProjectPayload, TestEvent } from './protocol';
-import { toJestError, toTestResult } from './results';
+import { applyWrites, toJestError, toTestResult } from './results';
 import type { ShipStats } from './ship';
 
 export { defineRemoteLambdaOptions, type RemoteLambdaOptions } from './options';
@@ -158,6 +158,12 @@ export default class RemoteLambdaRunner {
         onOutcome: async (item, outcome) => {
           const test = byPath.get(item)!;
           if (outcome.kind === 'result') {
+            try {
+              applyWrites(outcome.writes, [test.context.config.rootDir, ...test.context.config.roots]);
+            } catch (error) {
+              await this.#emit('test-file-failure', [test, toJestError({ message: (error as Error).message })]);
+              return;
+            }
             await this.#emit('test-file-success', [test, toTestResult(test.path, outcome.result) as TestResult]);
           } else if (outcome.kind === 'failure') {
             await this.#emit('test-file-failure', [test, toJestError(outcome.error)]);

@@ -103,6 +103,17 @@ export type TestEvent = z.infer<typeof TestEventSchema>;
 
 export const PhaseTimingSchema = z.record(z.string(), z.number());
 
+/**
+ * A file the run changed in its tree that belongs in the user's checkout: a snapshot file written,
+ * updated or deleted, or a test file whose inline snapshots were rewritten. `content` is base64;
+ * null means deleted.
+ */
+export const FileWriteSchema = z.object({
+  path: z.string().min(1),
+  content: z.string().nullable(),
+});
+export type FileWrite = z.infer<typeof FileWriteSchema>;
+
 /** The part of Jest's TestResult we rely on; everything else passes through untouched. */
 export const SerializedTestResultSchema = z.looseObject({
   testFilePath: z.string(),
@@ -117,6 +128,7 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     protocolVersion: z.literal(PROTOCOL_VERSION),
     status: z.literal('completed'),
     result: SerializedTestResultSchema,
+    writes: z.array(FileWriteSchema),
     events: z.array(TestEventSchema),
     timing: PhaseTimingSchema,
   }),

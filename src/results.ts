@@ -2,7 +2,9 @@
  * Handler answers -> what Jest's scheduler expects from a runner. The handler already rewrote
  * remote paths to local ones; here the shapes are made exactly those of Jest's own workers.
  */
-import type { SerializedError } from './protocol';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FileWrite, SerializedError } from './protocol';
 
 export function toTestResult(testPath: string, raw: Record<string, unknown>): Record<string, unknown> {
   // The scheduler matches results to files by path: make it the very string Jest gave us.
@@ -19,4 +21,26 @@ export function toJestError(serialized: SerializedError): Error {
   error.type = serialized.type ?? 'Error';
   if (serialized.code !== undefined) error.code = serialized.code;
   return error;
+}
+
+/**
+ * Applies the snapshot files (and inline-snapshot rewrites of test files) a run produced, so
+ * `npx jest` and `npx jest -u` leave the checkout as Jest's default runner would. Only paths inside
+ * the project's roots are accepted.
+ */
+export function applyWrites(writes: FileWrite[], roots: string[]): void {
+  for (const write of writes) {
+    const target = path.resolve(write.path);
+    if (!roots.some((root) => target.startsWith(path.resolve(root) + path.sep))) {
+      throw new Error(`Refusing to write ${target}: it is outside the project's roots (${roots.join(', ')}).`);
+    }
+    if (write.content === null) {
+      fs.rmSync(target, { force: true });
+      continue;
+    }
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, Buffer.from(write.content, 'base64'));
+    fs.renameSync(tmp, target);
+  }
 }

@@ -10,6 +10,7 @@ const completed = (testPath: string): RunResponse => ({
   protocolVersion: PROTOCOL_VERSION,
   status: 'completed',
   result: { testFilePath: testPath, numFailingTests: 0, numPassingTests: 1, numPendingTests: 0, testResults: [{ title: 't', status: 'passed' }] },
+  writes: [],
   events: [{ name: 'test-case-result', args: [testPath, { title: 't' }] }],
   timing: {},
 });

@@ -98,6 +98,7 @@ test('responses round-trip through their schema unchanged', () => {
     protocolVersion: PROTOCOL_VERSION,
     status: 'completed' as const,
     result: { testFilePath: '/p/a.test.js', numFailingTests: 0, numPassingTests: 1, numPendingTests: 0, testResults: [{ title: 't', status: 'passed', extra: 1 }], perfStats: { runtime: 3 } },
+    writes: [{ path: '/p/__snapshots__/a.test.js.snap', content: null }],
     events: [{ name: 'test-case-result' as const, args: ['/p/a.test.js', { title: 't' }] }],
     timing: { run: 1.5 },
   };
