@@ -58,7 +58,7 @@ export default class RemoteLambdaRunner {
     await Promise.all([...(this.#listeners.get(eventName) ?? [])].map((l) => l(args)));
   }
 
-  async runTests(tests: Test[], watcher: TestWatcher, _options?: { serial: boolean }): Promise<void> {
+  async runTests(tests: Test[], watcher: TestWatcher, runOptions?: { serial: boolean }): Promise<void> {
     if (tests.length === 0) return;
     const started = performance.now();
     const runId = crypto.randomUUID();
@@ -66,7 +66,9 @@ export default class RemoteLambdaRunner {
     const options = resolveOptions(first.rootDir, this.#runnerOptions ?? (first as { runnerOptions?: unknown }).runnerOptions);
     const jest = locateJest(first.rootDir);
     const cacheDir = options.cacheDirectory ?? path.join(first.cacheDirectory, 'remote-lambda');
-    const workers = options.workers ?? Math.max(1, this.#globalConfig.maxWorkers);
+    // Where Jest would run in band, so do we (in this process), unless `workers` is set explicitly.
+    const inBand = Boolean(runOptions?.serial) && options.workers === undefined;
+    const workers = inBand ? 0 : (options.workers ?? Math.max(1, this.#globalConfig.maxWorkers));
     const backend = getBackend(options, cacheDir, workers, jest);
     const watchMode = this.#globalConfig.watch || this.#globalConfig.watchAll;
 
@@ -143,7 +145,7 @@ export default class RemoteLambdaRunner {
     try {
       await dispatch(items, {
         backend,
-        concurrency: workers,
+        concurrency: Math.max(1, workers),
         retries: options.retries,
         runId,
         signal: controller.signal,
@@ -181,7 +183,7 @@ export default class RemoteLambdaRunner {
     if (options.debug) {
       const total = performance.now() - started;
       process.stderr.write(
-        `[remote-lambda] backend=${backend.name} files=${items.length} retries=${retries} ` +
+        `[remote-lambda] backend=${backend.name} workers=${workers || 'in-band'} files=${items.length} retries=${retries} ` +
           `mirror=${timing.mirror!.toFixed(0)}ms ship=${timing.ship!.toFixed(0)}ms dispatch=${(performance.now() - invokeStart).toFixed(0)}ms ` +
           `total=${total.toFixed(0)}ms hashed=${hashes.misses} cached=${hashes.hits} ` +
           `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)\n`,

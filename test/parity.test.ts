@@ -28,11 +28,17 @@ test('the examples folder has the projects this suite is meant to cover', () => 
 describe.each(examples)('example %s', (name) => {
   const cwd = path.join(EXAMPLES, name);
 
-  test('gives the same results test by test as the default runner', () => {
+  // Jest runs small, fast suites in band; ours then runs the handler in process too. Setting
+  // `workers` forces the pool of worker processes, so both transports are held to parity.
+  test('gives the same results test by test as the default runner, in band and on 2 worker processes', () => {
     const env = ENV[name];
     const reference = runJest(cwd, { runner: 'default', env });
-    const ours = runJest(cwd, { runner: 'remote-lambda', env });
     expect(reference.json.numTotalTests).toBeGreaterThan(0);
-    expect(comparable(ours)).toEqual(comparable(reference));
+    const inBand = runJest(cwd, { runner: 'remote-lambda', env: { ...env, JEST_REMOTE_LAMBDA_DEBUG: '1' } });
+    expect(inBand.stderr).toMatch(/\[remote-lambda\] backend=local workers=(in-band|\d+) /);
+    expect(comparable(inBand)).toEqual(comparable(reference));
+    const pool = runJest(cwd, { runner: 'remote-lambda', env: { ...env, JEST_REMOTE_LAMBDA_WORKERS: '2', JEST_REMOTE_LAMBDA_DEBUG: '1' } });
+    expect(pool.stderr).toContain('[remote-lambda] backend=local workers=2 ');
+    expect(comparable(pool)).toEqual(comparable(reference));
   });
 });

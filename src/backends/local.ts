@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execute } from '../../handler/execute';
 import { materialize } from '../../handler/materialize';
 import type { Mirror } from '../bundle/mirror';
 import {
@@ -26,6 +27,11 @@ const WORKER_SCRIPT = path.resolve(__dirname, '../../handler/worker.js');
 const START_TIMEOUT_MS = 60_000;
 
 export interface LocalBackendOptions {
+  /**
+   * Worker processes. 0 runs the handler in this process, as Jest's own runner does when it
+   * decides to run in band (-i, one core, or few fast files): same handler code, no process hop,
+   * and debuggers attached to `node --inspect-brk jest -i` stop in the tests.
+   */
   workers: number;
   cacheDir: string;
   forceColor: boolean;
@@ -60,12 +66,23 @@ export class LocalBackend implements Backend {
   }
 
   async invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
+    if (this.#options.workers === 0) return this.#invokeInProcess(request, options);
     const worker = await this.#acquire(options.signal);
     try {
       return await worker.run(request, options);
     } finally {
       if (worker.alive) this.#release(worker);
       else this.#replace(worker);
+    }
+  }
+
+  async #invokeInProcess(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
+    const cwd = process.cwd();
+    try {
+      return checkAt(RunResponseSchema, await execute(request, { root: { kind: 'prepared' }, onEvent: options.onEvent }), 'in-process response');
+    } finally {
+      // The handler moves into the run directory; Jest's own process must end up where it was.
+      if (process.cwd() !== cwd) process.chdir(cwd);
     }
   }
 

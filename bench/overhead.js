@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * Wall time of Jest's default runner vs ours (embedded local backend) on the same project, same
+ * worker count, runs alternating (A B, B A, ...) so machine noise hits both sides alike.
+ *
+ *   node bench/overhead.js [--runs=5] [--workers=N] [--json=out.json] [project dirs...]
+ *
+ * Without project dirs it uses every example that passes with both runners. "cold" gives each
+ * run a fresh Jest cacheDirectory (so transforms, our hash cache, content store and run
+ * directories all start empty); "warm" reuses one per runner after a warm-up run.
+ */
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const REPO = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+const runs = Number(flag('runs', '5'));
+const workers = flag('workers', undefined);
+const jsonOut = flag('json', undefined);
+const ENV = { 'native-esm': { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' } };
+const SKIP = new Set(['failures']); // fails on purpose; timing a failing suite says little
+
+const projects = args.filter((a) => !a.startsWith('--')).map((p) => path.resolve(p));
+if (projects.length === 0) {
+  const examples = path.join(REPO, 'examples');
+  for (const name of fs.readdirSync(examples).sort()) {
+    if (SKIP.has(name) || !fs.existsSync(path.join(examples, name, 'package.json'))) continue;
+    projects.push(path.join(examples, name));
+  }
+}
+
+function runOnce(cwd, runner, cacheDirectory) {
+  const jestBin = require.resolve('jest/bin/jest', { paths: [cwd] });
+  const argv = [jestBin, '--ci', '--silent', `--cacheDirectory=${cacheDirectory}`, `--runner=${runner === 'default' ? 'jest-runner' : 'remote-lambda'}`];
+  if (workers) argv.push(`--maxWorkers=${workers}`);
+  const env = { ...process.env, ...ENV[path.basename(cwd)] };
+  delete env.JEST_WORKER_ID;
+  const start = process.hrtime.bigint();
+  const child = spawnSync(process.execPath, argv, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (child.status !== 0) throw new Error(`${runner} failed in ${cwd} (status ${child.status}):\n${child.stderr.slice(-3000)}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function measure(cwd, mode) {
+  const times = { default: [], ours: [] };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-bench-'));
+  const warmDir = { default: path.join(tmp, 'warm-default'), ours: path.join(tmp, 'warm-ours') };
+  if (mode === 'warm') {
+    runOnce(cwd, 'default', warmDir.default);
+    runOnce(cwd, 'ours', warmDir.ours);
+  }
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 === 0 ? ['default', 'ours'] : ['ours', 'default'];
+    for (const runner of order) {
+      const dir = mode === 'warm' ? warmDir[runner] : path.join(tmp, `cold-${runner}-${i}`);
+      times[runner].push(runOnce(cwd, runner, dir));
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+  return { default: median(times.default), ours: median(times.ours), samples: times };
+}
+
+const rows = [];
+console.log(`runs per cell: ${runs} (alternating), workers: ${workers ?? "Jest's default"}, cores: ${os.cpus().length}, node ${process.version}`);
+console.log('project'.padEnd(22) + 'mode  default(ms)  ours(ms)  ratio');
+for (const cwd of projects) {
+  for (const mode of ['cold', 'warm']) {
+    const r = measure(cwd, mode);
+    const ratio = r.ours / r.default;
+    rows.push({ project: path.basename(cwd), mode, defaultMs: Math.round(r.default), oursMs: Math.round(r.ours), ratio: Number(ratio.toFixed(3)), samples: r.samples });
+    console.log(`${path.basename(cwd).padEnd(22)}${mode.padEnd(6)}${String(Math.round(r.default)).padStart(11)}${String(Math.round(r.ours)).padStart(10)}  ${ratio.toFixed(2)}x`);
+  }
+}
+const geo = (mode) => Math.exp(rows.filter((r) => r.mode === mode).reduce((s, r) => s + Math.log(r.ratio), 0) / rows.filter((r) => r.mode === mode).length);
+console.log(`geometric mean ratio: cold ${geo('cold').toFixed(2)}x, warm ${geo('warm').toFixed(2)}x`);
+if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify({ runs, workers: workers ?? null, rows, geomean: { cold: geo('cold'), warm: geo('warm') } }, null, 2));
