@@ -12,13 +12,13 @@ import {
   type RunResponse,
   type TestEvent,
 } from '../src/protocol';
-import { MissingBlobsError, materialize, type BlobSource } from './materialize';
+import { MissingBlobsError, materialize, treeDir, type BlobSource } from './materialize';
 import { JestSession, serializeError } from './session';
 
 export interface ExecuteEnvironment {
   /**
    * `prepared`: the local backend materialized the tree itself (shared by its workers).
-   * `materialize`: this process owns `root` and brings it to each request's manifest.
+   * `materialize`: this process owns the prefix `dir` and brings it to each request's manifest.
    */
   root: { kind: 'prepared' } | { kind: 'materialize'; dir: string; blobs: BlobSource };
   /** Live events (local workers stream them); otherwise they are returned with the response. */
@@ -96,6 +96,6 @@ function rootFor(project: ProjectPayload, env: ExecuteEnvironment): string {
   return project.preparedRoot;
 }
 
-function materializeOrAsk(project: ProjectPayload, dir: string, blobs: BlobSource): void {
-  materialize(dir, project.manifest, blobs, { allowExternalLinks: false });
+function materializeOrAsk(project: ProjectPayload, prefix: string, blobs: BlobSource): void {
+  materialize(treeDir(prefix, project.localBase), project.manifest, blobs, { allowExternalLinks: false, statePath: `${prefix}.state.json` });
 }

@@ -15,6 +15,17 @@ export interface BlobSource {
 export interface MaterializeOptions {
   /** Absolute link targets are allowed only when the worker shares the developer's disk. */
   allowExternalLinks: boolean;
+  /** Where to remember what was written (outside the tree, so tests never see it). */
+  statePath: string;
+}
+
+/**
+ * The tree of a project whose checkout is at `localBase` lives at the same absolute path under a
+ * private prefix, so paths relative to anything (rootDir, a sibling folder) read the same on both
+ * sides and mapping back is stripping the prefix.
+ */
+export function treeDir(prefix: string, localBase: string): string {
+  return path.join(prefix, localBase);
 }
 
 export interface MaterializeStats {
@@ -38,7 +49,7 @@ export function materialize(root: string, manifest: Manifest, blobs: BlobSource,
   if (missing.length > 0) throw new MissingBlobsError([...new Set(missing)]);
 
   const stats: MaterializeStats = { written: 0, kept: 0, removed: 0, linked: 0 };
-  const statePath = `${root}.state.json`;
+  const { statePath } = options;
   const state = readState(statePath);
   fs.mkdirSync(root, { recursive: true });
 

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PathMap } from '../src/pathmap';
+import { treeDir } from './materialize';
 import type { FileWrite, ProjectPayload, SerializedError, TestEvent } from '../src/protocol';
 
 type AnyRecord = Record<string, any>;
@@ -40,9 +41,10 @@ export class JestSession {
   /** [relative path from the remote rootDir, the same from the local rootDir] of linked targets. */
   readonly #outside: Array<[string, string]>;
 
-  constructor(project: ProjectPayload, root: string) {
+  constructor(project: ProjectPayload, prefix: string) {
+    const root = treeDir(prefix, project.localBase);
     this.toRemote = new PathMap(project.localBase, root);
-    this.toLocal = new PathMap(root, project.localBase);
+    this.toLocal = new PathMap(prefix, '');
     this.#config = this.toRemote.deep(project.config);
     this.#globalConfig = this.toRemote.deep(project.globalConfig);
     this.cwd = this.toRemote.path(project.cwd);

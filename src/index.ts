@@ -112,6 +112,8 @@ export default class RemoteLambdaRunner {
             env: {},
           };
           const key = sha256(JSON.stringify(base));
+          const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
+          shippedFiles.set(key, (file) => inMirror.has(file));
           const { project, stats } = await backend.ship(mirror, { ...base, key });
           for (const k of Object.keys(shipped) as Array<keyof ShipStats>) shipped[k] += stats[k];
           timing.ship! += performance.now() - t;
@@ -122,6 +124,7 @@ export default class RemoteLambdaRunner {
       return payload;
     };
 
+    const shippedFiles = new Map<string, (file: string) => boolean>();
     const byPath = new Map<DispatchItem, Test>();
     const items: DispatchItem[] = [];
     const setupErrors = new Map<Test, Error>();
@@ -166,7 +169,8 @@ export default class RemoteLambdaRunner {
               await this.#emit('test-file-failure', [test, toJestError({ message: (error as Error).message })]);
               return;
             }
-            await this.#emit('test-file-success', [test, toTestResult(test.path, outcome.result) as TestResult]);
+            const shipped = shippedFiles.get(item.project.key)!;
+            await this.#emit('test-file-success', [test, toTestResult(test.path, outcome.result, (f) => shipped(f)) as TestResult]);
           } else if (outcome.kind === 'failure') {
             await this.#emit('test-file-failure', [test, toJestError(outcome.error)]);
           }

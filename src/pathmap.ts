@@ -12,7 +12,7 @@ export class PathMap {
   }
 
   path(p: string): string {
-    if (p === this.#from) return this.#to;
+    if (p === this.#from) return this.#to || '/';
     if (p.startsWith(this.#from + '/')) return this.#to + p.slice(this.#from.length);
     return p;
   }

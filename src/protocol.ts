@@ -58,7 +58,7 @@ export const ProjectPayloadSchema = z.object({
   key: HashSchema,
   /** Absolute local directory that the remote root stands for. */
   localBase: z.string().min(1),
-  /** Where the local backend already materialized the manifest (ignored by remote handlers). */
+  /** The prefix under which the local backend already materialized the tree (ignored remotely). */
   preparedRoot: z.string().optional(),
   manifest: ManifestSchema,
   cwd: z.string(),

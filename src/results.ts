@@ -6,9 +6,33 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FileWrite, SerializedError } from './protocol';
 
-export function toTestResult(testPath: string, raw: Record<string, unknown>): Record<string, unknown> {
+export function toTestResult(testPath: string, raw: Record<string, unknown>, shipped: (file: string) => boolean): Record<string, unknown> {
   // The scheduler matches results to files by path: make it the very string Jest gave us.
-  return { ...raw, testFilePath: testPath };
+  const result: Record<string, any> = { ...raw, testFilePath: testPath };
+  // A file that exists here but was not shipped fails remotely only: say so where it failed.
+  if (typeof result.failureMessage === 'string') result.failureMessage = withShippingHint(result.failureMessage, shipped);
+  if (Array.isArray(result.testResults)) {
+    result.testResults = result.testResults.map((t: Record<string, any>) =>
+      Array.isArray(t.failureMessages) ? { ...t, failureMessages: t.failureMessages.map((m: unknown) => (typeof m === 'string' ? withShippingHint(m, shipped) : m)) } : t,
+    );
+  }
+  return result;
+}
+
+const ENOENT = /ENOENT: no such file or directory, \w+ '([^']+)'/g;
+
+export function withShippingHint(message: string, shipped: (file: string) => boolean): string {
+  const missing = new Set<string>();
+  for (const match of message.matchAll(ENOENT)) {
+    const file = match[1]!;
+    if (path.isAbsolute(file) && fs.existsSync(file) && !shipped(file)) missing.add(file);
+  }
+  if (missing.size === 0) return message;
+  const list = [...missing].map((f) => `  ${f}`).join('\n');
+  return (
+    `${message}\n\njest-runner-remote-lambda: this file exists on this machine but was not shipped with the test:\n${list}\n` +
+    'Add it (or its folder) to the "include" option, e.g. runner options { include: ["../shared"] } or JEST_REMOTE_LAMBDA_INCLUDE=../shared.'
+  );
 }
 
 /**

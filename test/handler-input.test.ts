@@ -12,11 +12,13 @@ const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 let work: string;
 let store: LocalBlobStore;
 let root: string;
+let statePath: string;
 
 beforeEach(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-handler-'));
   store = new LocalBlobStore(path.join(work, 'blobs'));
   root = path.join(work, 'root');
+  statePath = path.join(work, 'root.state.json');
   const src = path.join(work, 'src.txt');
   fs.writeFileSync(src, 'hello');
   store.add(new Map([[hash('hello'), src]]));
@@ -59,10 +61,10 @@ test.each([
 });
 
 test('materialize refuses links that escape the run directory and absolute links when remote', () => {
-  expect(() => materialize(root, manifestWith([], [{ path: 'evil', target: '../../outside' }]), store, { allowExternalLinks: false })).toThrow(
+  expect(() => materialize(root, manifestWith([], [{ path: 'evil', target: '../../outside' }]), store, { allowExternalLinks: false, statePath })).toThrow(
     /escapes the run directory/,
   );
-  expect(() => materialize(root, manifestWith([], [{ path: 'nm', target: '/usr/lib' }]), store, { allowExternalLinks: false })).toThrow(
+  expect(() => materialize(root, manifestWith([], [{ path: 'nm', target: '/usr/lib' }]), store, { allowExternalLinks: false, statePath })).toThrow(
     /only relative links are accepted/,
   );
   expect(fs.existsSync(path.join(root, 'evil'))).toBe(false);
@@ -71,7 +73,7 @@ test('materialize refuses links that escape the run directory and absolute links
 });
 
 test('materialize reports missing blobs instead of writing a partial tree', () => {
-  expect(() => materialize(root, manifestWith([{ path: 'a.txt', hash: hash('absent'), size: 6 }]), store, { allowExternalLinks: false })).toThrow(
+  expect(() => materialize(root, manifestWith([{ path: 'a.txt', hash: hash('absent'), size: 6 }]), store, { allowExternalLinks: false, statePath })).toThrow(
     expect.objectContaining({ name: 'MissingBlobsError', missing: [hash('absent')] }),
   );
   expect(fs.existsSync(path.join(root, 'a.txt'))).toBe(false);
@@ -82,11 +84,11 @@ test('materialize makes the tree exactly the manifest: keeps, restores and remov
     { path: 'a.txt', hash: hash('hello'), size: 5 },
     { path: 'dir/b.txt', hash: hash('hello'), size: 5 },
   ]);
-  expect(materialize(root, manifest, store, { allowExternalLinks: false })).toMatchObject({ written: 2, kept: 0 });
+  expect(materialize(root, manifest, store, { allowExternalLinks: false, statePath })).toMatchObject({ written: 2, kept: 0 });
   // a test scribbles on a file and leaves another behind
   fs.writeFileSync(path.join(root, 'a.txt'), 'changed');
   fs.writeFileSync(path.join(root, 'dir', 'left-over.txt'), 'x');
-  expect(materialize(root, manifest, store, { allowExternalLinks: false })).toMatchObject({ written: 1, kept: 1, removed: 1 });
+  expect(materialize(root, manifest, store, { allowExternalLinks: false, statePath })).toMatchObject({ written: 1, kept: 1, removed: 1 });
   expect(fs.readFileSync(path.join(root, 'a.txt'), 'utf8')).toBe('hello');
   expect(fs.readdirSync(path.join(root, 'dir'))).toEqual(['b.txt']);
   // the store's own copy was never touched through the tree

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execute } from '../../handler/execute';
-import { materialize } from '../../handler/materialize';
+import { materialize, treeDir } from '../../handler/materialize';
 import type { Mirror } from '../bundle/mirror';
 import {
   RunResponseSchema,
@@ -60,9 +60,9 @@ export class LocalBackend implements Backend {
 
   async ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>): Promise<{ project: ProjectPayload; stats: ShipStats }> {
     const stats = this.#store.add(mirror.sources);
-    const root = this.#rootFor(project.localBase, String(project.config.id));
-    materialize(root, mirror.manifest, this.#store, { allowExternalLinks: true });
-    return { project: { ...project, preparedRoot: root }, stats };
+    const prefix = this.#prefixFor(project.localBase, String(project.config.id));
+    materialize(treeDir(prefix, project.localBase), mirror.manifest, this.#store, { allowExternalLinks: true, statePath: `${prefix}.state.json` });
+    return { project: { ...project, preparedRoot: prefix }, stats };
   }
 
   async invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
@@ -132,8 +132,8 @@ export class LocalBackend implements Backend {
     else this.#idle.push(worker);
   }
 
-  /** One private directory per project and checkout; a concurrent run of the same checkout gets its own. */
-  #rootFor(localBase: string, configId: string): string {
+  /** One private prefix per project and checkout; a concurrent run of the same checkout gets its own. */
+  #prefixFor(localBase: string, configId: string): string {
     const key = `${localBase}\0${configId}`;
     const known = this.#roots.get(key);
     if (known) return known.dir;

@@ -1,0 +1,51 @@
+/**
+ * Files read at runtime from outside the project's tree: without `include` the failure says which
+ * file was not shipped and how to ship it; with `include` the suite passes as under local Jest.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO, comparable, runJest } from './support/run-jest';
+
+let work: string;
+let app: string;
+
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-include-'));
+  app = path.join(work, 'app');
+  fs.mkdirSync(path.join(app, 'test'), { recursive: true });
+  fs.mkdirSync(path.join(app, '.git')); // the repository root: the mirror does not climb above it
+  fs.mkdirSync(path.join(work, 'shared'));
+  fs.writeFileSync(path.join(work, 'shared', 'greeting.txt'), 'hello from outside\n');
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'include-app', private: true }));
+  fs.writeFileSync(path.join(app, 'jest.config.js'), "module.exports = { runner: 'remote-lambda' };\n");
+  fs.writeFileSync(
+    path.join(app, 'test', 'outside.test.js'),
+    [
+      "const fs = require('fs');",
+      "const path = require('path');",
+      "test('reads a file from a sibling folder', () => {",
+      "  expect(fs.readFileSync(path.join(__dirname, '../../shared/greeting.txt'), 'utf8')).toBe('hello from outside\\n');",
+      '});',
+      '',
+    ].join('\n'),
+  );
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+test('an unshipped file fails with a hint that names the file and the option', () => {
+  const ours = runJest(app, { runner: 'remote-lambda' });
+  expect(ours.json.numFailedTests).toBe(1);
+  const message = ours.json.testResults[0]!.assertionResults[0]!.failureMessages[0] as string;
+  expect(message).toContain(`ENOENT: no such file or directory, open '${path.join(work, 'shared', 'greeting.txt')}'`);
+  expect(message).toContain('this file exists on this machine but was not shipped with the test:');
+  expect(message).toContain('Add it (or its folder) to the "include" option');
+});
+
+test('with include, the result equals the default runner\'s', () => {
+  const reference = runJest(app, { runner: 'default' });
+  const ours = runJest(app, { runner: 'remote-lambda', env: { JEST_REMOTE_LAMBDA_INCLUDE: '../shared' } });
+  expect(reference.json.numPassedTests).toBe(1);
+  expect(comparable(ours)).toEqual(comparable(reference));
+});
