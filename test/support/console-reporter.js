@@ -1,16 +1,24 @@
-// Records each file's buffered console output, so parity tests can compare it (--json omits it).
+// Records each file's buffered console output and live test-case events, so parity tests can
+// compare them (--json has neither).
 const fs = require('node:fs');
 
 class ConsoleReporter {
   constructor(globalConfig, options) {
     this.file = (options && options.outputFile) || process.env.CONSOLE_REPORT_FILE;
     this.records = {};
+    this.caseResults = {};
+  }
+  // Live per-test updates (IDEs, progress reporters) arrive through this hook.
+  onTestCaseResult(test, testCaseResult) {
+    const key = test.path;
+    this.caseResults[key] = this.caseResults[key] || [];
+    this.caseResults[key].push(testCaseResult.fullName + ' ' + testCaseResult.status);
   }
   onTestResult(test, result) {
     this.records[result.testFilePath] = (result.console || []).map(({ type, message, origin }) => ({ type, message, origin }));
   }
   onRunComplete() {
-    if (this.file) fs.writeFileSync(this.file, JSON.stringify(this.records, null, 2));
+    if (this.file) fs.writeFileSync(this.file, JSON.stringify({ console: this.records, caseResults: this.caseResults }, null, 2));
   }
 }
 module.exports = ConsoleReporter;

@@ -46,7 +46,7 @@ function runJest(cwd, options) {
     stdout: child.stdout,
     stderr: child.stderr,
     json: JSON.parse(fs.readFileSync(jsonFile, 'utf8')),
-    console: fs.existsSync(consoleFile) ? JSON.parse(fs.readFileSync(consoleFile, 'utf8')) : {},
+    ...(fs.existsSync(consoleFile) ? JSON.parse(fs.readFileSync(consoleFile, 'utf8')) : { console: {}, caseResults: {} }),
   };
   fs.rmSync(out, { recursive: true, force: true });
   return run;
@@ -77,6 +77,8 @@ function comparable(run) {
         message: normalizeMessage(file.message),
         tests: file.assertionResults.map((t) => stripTiming({ ...t, failureMessages: t.failureMessages.map(normalizeMessage) })),
         console: (run.console[file.name] ?? []).map((c) => ({ ...c, origin: withoutNodeInternals(c.origin) })),
+        // live events may interleave differently across files, but each file's sequence is fixed
+        caseResults: run.caseResults[file.name] ?? [],
       })),
   };
 }

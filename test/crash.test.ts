@@ -1,0 +1,36 @@
+/**
+ * A test file that kills its worker process yields exactly one failed result that says what
+ * happened; the worker is replaced and every other file still runs and reports once.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO, runJest } from './support/run-jest';
+
+let app: string;
+
+beforeAll(() => {
+  app = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-crash-'));
+  fs.mkdirSync(path.join(app, '.git'));
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'crash-app', private: true }));
+  fs.writeFileSync(path.join(app, 'jest.config.js'), "module.exports = { runner: 'remote-lambda' };\n");
+  for (let i = 0; i < 4; i++) {
+    fs.writeFileSync(path.join(app, `ok${i}.test.js`), `test('fine ${i}', () => expect(${i}).toBe(${i}));\n`);
+  }
+  fs.writeFileSync(path.join(app, 'crash.test.js'), "test('kills its process', () => { process.kill(process.pid, 'SIGKILL'); });\n");
+});
+afterAll(() => fs.rmSync(app, { recursive: true, force: true }));
+
+test('the crashing file fails once with the reason; the others pass', () => {
+  const run = runJest(app, { runner: 'remote-lambda', env: { JEST_REMOTE_LAMBDA_WORKERS: '2' } });
+  const byName = Object.fromEntries(run.json.testResults.map((r) => [path.basename(r.name), r]));
+  expect(Object.keys(byName).sort()).toEqual(['crash.test.js', 'ok0.test.js', 'ok1.test.js', 'ok2.test.js', 'ok3.test.js']);
+  expect(run.json.numTotalTestSuites).toBe(5);
+  expect(run.json.numFailedTestSuites).toBe(1);
+  expect(byName['crash.test.js']!.status).toBe('failed');
+  expect(byName['crash.test.js']!.message).toContain('Worker process');
+  expect(byName['crash.test.js']!.message).toContain('exited unexpectedly (signal SIGKILL) during RUNNING state');
+  for (let i = 0; i < 4; i++) expect(byName[`ok${i}.test.js`]!.status).toBe('passed');
+  expect(run.status).toBe(1);
+});
