@@ -90,6 +90,7 @@ export class JestSession {
     runner.on('test-case-start', forward('test-case-start'));
     runner.on('test-case-result', forward('test-case-result'));
     runner.on('test-file-success', ([, result]: [unknown, AnyRecord]) => {
+      inlineV8SourceMaps(result);
       outcome = { kind: 'success', result: this.#local(result), writes: [] };
     });
     runner.on('test-file-failure', ([, error]: [unknown, unknown]) => {
@@ -146,6 +147,24 @@ export class JestSession {
       if (s.includes(from)) s = s.split(from).join(to);
     }
     return s;
+  }
+}
+
+/**
+ * V8 coverage names the source map of each transformed file by a path in this side's Jest cache;
+ * the runner's coverage reporter reads it from its own disk. Carry the map itself instead (its
+ * paths are mapped back with everything else) in `sourceMapContent`; the runner writes it out.
+ */
+function inlineV8SourceMaps(result: AnyRecord): void {
+  if (!Array.isArray(result.v8Coverage)) return;
+  for (const entry of result.v8Coverage as AnyRecord[]) {
+    const transform = entry?.codeTransformResult as AnyRecord | undefined;
+    if (!transform?.sourceMapPath) continue;
+    try {
+      transform.sourceMapContent = fs.readFileSync(transform.sourceMapPath, 'utf8');
+    } catch {
+      // Jest's reporter treats a missing map as "no map" too
+    }
   }
 }
 

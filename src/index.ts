@@ -170,7 +170,7 @@ export default class RemoteLambdaRunner {
               return;
             }
             const shipped = shippedFiles.get(item.project.key)!;
-            await this.#emit('test-file-success', [test, toTestResult(test.path, outcome.result, (f) => shipped(f)) as TestResult]);
+            await this.#emit('test-file-success', [test, toTestResult(test.path, outcome.result, { shipped, mapsDir: path.join(cacheDir, 'v8-source-maps') }) as TestResult]);
           } else if (outcome.kind === 'failure') {
             await this.#emit('test-file-failure', [test, toJestError(outcome.error)]);
           }

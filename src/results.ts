@@ -2,13 +2,22 @@
  * Handler answers -> what Jest's scheduler expects from a runner. The handler already rewrote
  * remote paths to local ones; here the shapes are made exactly those of Jest's own workers.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FileWrite, SerializedError } from './protocol';
 
-export function toTestResult(testPath: string, raw: Record<string, unknown>, shipped: (file: string) => boolean): Record<string, unknown> {
+export interface ResultContext {
+  shipped: (file: string) => boolean;
+  /** Where source maps of V8 coverage are written for Jest's coverage reporter to read. */
+  mapsDir: string;
+}
+
+export function toTestResult(testPath: string, raw: Record<string, unknown>, context: ResultContext): Record<string, unknown> {
+  const { shipped } = context;
   // The scheduler matches results to files by path: make it the very string Jest gave us.
   const result: Record<string, any> = { ...raw, testFilePath: testPath };
+  if (Array.isArray(result.v8Coverage)) writeV8SourceMaps(result.v8Coverage, context.mapsDir);
   // A file that exists here but was not shipped fails remotely only: say so where it failed.
   if (typeof result.failureMessage === 'string') result.failureMessage = withShippingHint(result.failureMessage, shipped);
   if (Array.isArray(result.testResults)) {
@@ -17,6 +26,21 @@ export function toTestResult(testPath: string, raw: Record<string, unknown>, shi
     );
   }
   return result;
+}
+
+function writeV8SourceMaps(entries: Array<Record<string, any>>, mapsDir: string): void {
+  for (const entry of entries) {
+    const transform = entry?.codeTransformResult;
+    if (!transform || typeof transform.sourceMapContent !== 'string') continue;
+    const content: string = transform.sourceMapContent;
+    const file = path.join(mapsDir, `${crypto.createHash('sha256').update(content).digest('hex')}.map`);
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(mapsDir, { recursive: true });
+      fs.writeFileSync(file, content);
+    }
+    transform.sourceMapPath = file;
+    delete transform.sourceMapContent;
+  }
 }
 
 const ENOENT = /ENOENT: no such file or directory, \w+ '([^']+)'/g;

@@ -1,0 +1,46 @@
+/**
+ * Coverage collected where the tests run comes back and merges locally: the same numbers, file by
+ * file, as the default runner, for both providers, and thresholds fail the run the same way.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO, runJest } from './support/run-jest';
+
+// [example, provider, whether the 100%-lines threshold fails there]
+const cases: Array<[string, 'babel' | 'v8', boolean]> = [
+  ['mocking', 'babel', true],
+  ['mocking', 'v8', true],
+  ['typescript-basics', 'babel', false],
+  ['typescript-basics', 'v8', false],
+];
+
+test.each(cases)('%s with the %s provider: same coverage summary and threshold verdict', (example, provider, thresholdFails) => {
+  const cwd = path.join(REPO, 'examples', example);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-coverage-'));
+  try {
+    const summaries = (['default', 'remote-lambda'] as const).map((runner) => {
+      const dir = path.join(out, runner);
+      const run = runJest(cwd, {
+        runner,
+        args: [
+          '--coverage',
+          `--coverageProvider=${provider}`,
+          '--coverageReporters=json-summary',
+          `--coverageDirectory=${dir}`,
+          '--coverageThreshold={"global":{"lines":100}}',
+        ],
+      });
+      const summary = JSON.parse(fs.readFileSync(path.join(dir, 'coverage-summary.json'), 'utf8')) as Record<string, unknown>;
+      const threshold = run.stderr.split('\n').filter((l) => /does not meet .* threshold/.test(l));
+      return { status: run.status, summary, threshold };
+    });
+    const [reference, ours] = summaries;
+    expect(Object.keys(reference!.summary).length).toBeGreaterThan(1);
+    expect(reference!.threshold.length > 0).toBe(thresholdFails);
+    expect(reference!.status).toBe(thresholdFails ? 1 : 0);
+    expect(ours).toEqual(reference);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
