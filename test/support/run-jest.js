@@ -69,8 +69,8 @@ function comparable(run) {
       success: json.success,
       snapshot: stripTiming(json.snapshot),
     },
+    // A file run by several `projects` appears once per project: order those by content.
     files: [...json.testResults]
-      .sort((a, b) => a.name.localeCompare(b.name))
       .map((file) => ({
         name: file.name,
         status: file.status,
@@ -79,7 +79,8 @@ function comparable(run) {
         console: (run.console[file.name] ?? []).map((c) => ({ ...c, origin: withoutNodeInternals(c.origin) })),
         // live events may interleave differently across files, but each file's sequence is fixed
         caseResults: run.caseResults[file.name] ?? [],
-      })),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name) || stableStringify(a).localeCompare(stableStringify(b))),
   };
 }
 
@@ -90,12 +91,13 @@ function comparable(run) {
 function compareTests(reference, ours) {
   const index = (run) => {
     const map = new Map();
+    const seen = new Map();
     for (const file of comparable(run).files) {
-      const seen = new Map();
       for (const t of file.tests) {
-        const n = (seen.get(t.fullName) ?? 0) + 1;
-        seen.set(t.fullName, n);
-        map.set(`${file.name} :: ${t.fullName} #${n}`, t);
+        const name = `${file.name} :: ${t.fullName}`;
+        const n = (seen.get(name) ?? 0) + 1;
+        seen.set(name, n);
+        map.set(`${name} #${n}`, t);
       }
       if (file.tests.length === 0) map.set(`${file.name} :: <file>`, { status: file.status, failureMessages: [file.message] });
     }
