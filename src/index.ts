@@ -95,6 +95,7 @@ export default class RemoteLambdaRunner {
               include: options.include,
               exclude: options.exclude,
               skipDirs: [config.cacheDirectory, cacheDir, this.#globalConfig.coverageDirectory ?? path.join(config.rootDir, 'coverage')],
+              configStrings: stringsOf(config),
             },
             hashes,
           );
@@ -204,6 +205,13 @@ function getBackend(options: ResolvedOptions, cacheDir: string, workers: number,
     backends.set(key, backend);
   }
   return backend;
+}
+
+function stringsOf(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsOf(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) stringsOf(v, out);
+  return out;
 }
 
 function jsonClone<T>(value: T): T {

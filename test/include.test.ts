@@ -49,3 +49,23 @@ test('with include, the result equals the default runner\'s', () => {
   expect(reference.json.numPassedTests).toBe(1);
   expect(comparable(ours)).toEqual(comparable(reference));
 });
+
+test('folders a monorepo config points at (moduleNameMapper into a sibling package) are shipped', () => {
+  const repo = path.join(work, 'mono');
+  const pkg = path.join(repo, 'packages', 'app');
+  fs.mkdirSync(path.join(pkg, 'test'), { recursive: true });
+  fs.mkdirSync(path.join(repo, 'packages', 'shared'), { recursive: true });
+  fs.mkdirSync(path.join(repo, '.git'));
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(repo, 'node_modules'));
+  fs.writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'mono', private: true }));
+  fs.writeFileSync(path.join(repo, 'packages', 'shared', 'greet.js'), "exports.greet = (n) => `hi ${n}`;\n");
+  fs.writeFileSync(
+    path.join(pkg, 'jest.config.js'),
+    "module.exports = { runner: 'remote-lambda', moduleNameMapper: { '^@shared/(.*)$': '<rootDir>/../shared/$1' } };\n",
+  );
+  fs.writeFileSync(path.join(pkg, 'test', 'greet.test.js'), "const { greet } = require('@shared/greet');\ntest('greets', () => expect(greet('ada')).toBe('hi ada'));\n");
+  const reference = runJest(pkg, { runner: 'default' });
+  const ours = runJest(pkg, { runner: 'remote-lambda' });
+  expect(reference.json.numPassedTests).toBe(1);
+  expect(comparable(ours)).toEqual(comparable(reference));
+});

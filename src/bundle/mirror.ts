@@ -25,6 +25,12 @@ export interface MirrorInput {
   exclude: string[];
   /** Folders never shipped (Jest's cache, coverage output, our own cache). */
   skipDirs: string[];
+  /**
+   * Every string of the project's Jest config: absolute paths among them that point into the
+   * repository outside rootDir (moduleNameMapper targets, setup files, modulePaths in a monorepo)
+   * are shipped too.
+   */
+  configStrings?: string[];
 }
 
 export interface Mirror {
@@ -110,6 +116,11 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
   for (const root of new Set([input.rootDir, ...input.roots])) {
     if (fs.existsSync(root)) walk(path.resolve(root));
   }
+  for (const referenced of referencedPaths(input.configStrings ?? [], base, input.rootDir)) {
+    const st = statOrUndefined(referenced);
+    if (st?.isDirectory()) walk(referenced);
+    else if (st?.isFile()) addFile(referenced, st);
+  }
   for (const extra of input.include) {
     const st = statOrUndefined(extra);
     if (!st) {
@@ -146,6 +157,26 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
     sources,
     bytes,
   };
+}
+
+/**
+ * Absolute paths inside the repository (but outside rootDir, node_modules and the folders the
+ * mirror already covers) named by config strings; a pattern such as "/repo/shared/$1" counts up to
+ * its last plain folder.
+ */
+export function referencedPaths(strings: string[], base: string, rootDir: string): string[] {
+  const out = new Set<string>();
+  for (const s of strings) {
+    if (!s.startsWith(base + path.sep)) continue;
+    const plain = s.slice(0, s.search(/[$*()[\]{}|^?+\\]/) === -1 ? s.length : s.search(/[$*()[\]{}|^?+\\]/));
+    let candidate = plain;
+    while (candidate.length > base.length && !fs.existsSync(candidate)) candidate = path.dirname(candidate);
+    if (candidate.length <= base.length) continue;
+    if (candidate === rootDir || candidate.startsWith(rootDir + path.sep) || rootDir.startsWith(candidate + path.sep)) continue;
+    if (candidate.split(path.sep).includes('node_modules')) continue;
+    out.add(path.resolve(candidate));
+  }
+  return [...out];
 }
 
 function commonAncestor(a: string, b: string): string {
