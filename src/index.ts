@@ -145,6 +145,7 @@ export default class RemoteLambdaRunner {
     }
 
     let retries = 0;
+    const handlerTiming: Record<string, number> = {};
     const invokeStart = performance.now();
     try {
       await dispatch(items, {
@@ -163,6 +164,9 @@ export default class RemoteLambdaRunner {
         onRetry: () => void retries++,
         onOutcome: async (item, outcome) => {
           const test = byPath.get(item)!;
+          if (outcome.kind !== 'cancelled') {
+            for (const [phase, ms] of Object.entries(outcome.timing ?? {})) handlerTiming[phase] = (handlerTiming[phase] ?? 0) + ms;
+          }
           if (outcome.kind === 'result') {
             try {
               applyWrites(outcome.writes, [test.context.config.rootDir, ...test.context.config.roots]);
@@ -187,11 +191,16 @@ export default class RemoteLambdaRunner {
     }
     if (options.debug) {
       const total = performance.now() - started;
+      const dispatchMs = performance.now() - invokeStart;
+      const perFile = items.length ? (dispatchMs * Math.max(1, workers) - (handlerTiming.run ?? 0)) / items.length : 0;
       process.stderr.write(
         `[remote-lambda] backend=${backend.name} workers=${workers || 'in-band'} files=${items.length} retries=${retries} ` +
-          `mirror=${timing.mirror!.toFixed(0)}ms ship=${timing.ship!.toFixed(0)}ms dispatch=${(performance.now() - invokeStart).toFixed(0)}ms ` +
+          `mirror=${timing.mirror!.toFixed(0)}ms ship=${timing.ship!.toFixed(0)}ms dispatch=${dispatchMs.toFixed(0)}ms ` +
           `total=${total.toFixed(0)}ms hashed=${hashes.misses} cached=${hashes.hits} ` +
-          `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)\n`,
+          `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)\n` +
+          `[remote-lambda] handler (sum over files): ${Object.entries(handlerTiming)
+            .map(([k, v]) => `${k}=${v.toFixed(0)}ms`)
+            .join(' ')}; overhead outside the test run ≈ ${perFile.toFixed(1)} ms/file\n`,
       );
     }
   }
