@@ -143,6 +143,10 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
     }
     if (dir === base) break;
   }
+  // Tests that ask git about the repository (changed files, commit ids) find it through a link to
+  // the repository's own .git, as they would in the checkout. Never its contents: it is not shipped.
+  const gitDir = path.join(base, '.git');
+  if (fs.existsSync(gitDir)) links.set('.git', { path: '.git', target: fs.realpathSync(gitDir) });
   const cwdKey = rel(input.cwd);
   if (cwdKey) dirs.add(cwdKey);
 
