@@ -3,6 +3,7 @@
  * parse a request, make sure the project's tree is in place, run the one test file, answer.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   PROTOCOL_VERSION,
@@ -43,6 +44,9 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
   };
   try {
     const request = parseAt(RunRequestSchema, raw, 'run request');
+    if (request.blobs && env.root.kind === 'materialize') {
+      for (const [hash, base64] of Object.entries(request.blobs)) env.root.blobs.put(hash, Buffer.from(base64, 'base64'));
+    }
     lap('parse');
 
     let loaded = projects.get(request.projectKey);
@@ -67,16 +71,19 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
 
     const { session } = loaded;
     if (fs.existsSync(session.cwd) && process.cwd() !== session.cwd) process.chdir(session.cwd);
+    const restoreEnv = applyEnv(loaded.payload.env);
     // Start the file from a fresh macrotask, as jest-worker's children effectively do: a chain
     // begun inside Node's tick queue would resume test code from `processTicksAndRejections`,
     // and that frame would show up in the raw stacks Jest puts into `--json` results.
     await new Promise((resolve) => setImmediate(resolve));
     const events: TestEvent[] = [];
-    const outcome = await session.run(request.testPath, {
-      changedFiles: request.changedFiles,
-      sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
-      onEvent: env.onEvent ?? ((e) => events.push(e)),
-    });
+    const outcome = await session
+      .run(request.testPath, {
+        changedFiles: request.changedFiles,
+        sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
+        onEvent: env.onEvent ?? ((e) => events.push(e)),
+      })
+      .finally(restoreEnv);
     lap('run');
     if (outcome.kind === 'failure') {
       return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing };
@@ -90,6 +97,18 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
   }
 }
 
+/** Sets the forwarded variables for one run and puts the previous values back afterwards. */
+function applyEnv(vars: Record<string, string>): () => void {
+  const previous = Object.keys(vars).map((k): [string, string | undefined] => [k, process.env[k]]);
+  Object.assign(process.env, vars);
+  return () => {
+    for (const [k, v] of previous) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
 function rootFor(project: ProjectPayload, env: ExecuteEnvironment): string {
   if (env.root.kind === 'materialize') return env.root.dir;
   if (!project.preparedRoot) throw new Error('The local backend sent a project without preparedRoot.');
@@ -97,5 +116,31 @@ function rootFor(project: ProjectPayload, env: ExecuteEnvironment): string {
 }
 
 function materializeOrAsk(project: ProjectPayload, prefix: string, blobs: BlobSource): void {
-  materialize(treeDir(prefix, project.localBase), project.manifest, blobs, { allowExternalLinks: false, statePath: `${prefix}.state.json` });
+  const dir = treeDir(prefix, project.localBase);
+  // Only this project's tree may exist under the prefix: another checkout's tree from an earlier
+  // invocation of this container is removed, so no run can read another's files.
+  let parent = prefix;
+  for (const segment of path.relative(prefix, dir).split(path.sep)) {
+    if (fs.existsSync(parent)) {
+      for (const name of fs.readdirSync(parent)) if (name !== segment) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    }
+    parent = path.join(parent, segment);
+  }
+  const stats = materialize(dir, project.manifest, blobs, { allowExternalLinks: false, statePath: `${prefix}.state.json` });
+  if (stats.written + stats.removed + stats.linked > 0) forgetModulesUnder(prefix);
+}
+
+/**
+ * Modules loaded outside Jest's sandbox (Jest itself, transformers, babel configs) stay in Node's
+ * require cache; when the files under them changed, they and every session built on them go.
+ */
+function forgetModulesUnder(prefix: string): void {
+  let stale = false;
+  for (const file of Object.keys(require.cache)) {
+    if (file.startsWith(prefix + path.sep)) {
+      delete require.cache[file];
+      stale = true;
+    }
+  }
+  if (stale) projects.clear();
 }

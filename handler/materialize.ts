@@ -10,6 +10,8 @@ import type { Hash, Manifest } from '../src/protocol';
 export interface BlobSource {
   /** Absolute path of the blob's bytes on this machine, or undefined when it is missing. */
   pathOf(hash: Hash): string | undefined;
+  /** Stores bytes that arrived with a request; refuses bytes that do not match their hash. */
+  put(hash: Hash, bytes: Buffer): void;
 }
 
 export interface MaterializeOptions {

@@ -8,7 +8,7 @@ const root = path.resolve(__dirname, '..');
 esbuild
   .build({
     absWorkingDir: root,
-    entryPoints: { worker: 'handler/worker.ts' },
+    entryPoints: { worker: 'handler/worker.ts', index: 'handler/index.ts' },
     outdir: 'dist/handler',
     bundle: true,
     platform: 'node',

@@ -52,6 +52,8 @@ export async function dispatch(items: DispatchItem[], options: DispatchOptions):
 
 async function runOne(item: DispatchItem, options: DispatchOptions): Promise<FileOutcome> {
   let sendProject = false;
+  let blobs: Record<string, string> | undefined;
+  let lastMissing = Infinity;
   let lastError: Error | undefined;
   for (let attempt = 0; attempt <= options.retries; ) {
     if (options.signal.aborted) return { kind: 'cancelled' };
@@ -61,6 +63,7 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
       projectKey: item.project.key,
       ...(sendProject ? { project: item.project } : {}),
       testPath: item.testPath,
+      ...(blobs ? { blobs } : {}),
       changedFiles: options.changedFiles,
       sourcesRelatedToTestsInChangedFiles: options.sourcesRelatedToTestsInChangedFiles,
     };
@@ -73,11 +76,29 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
           if (sendProject) throw new TransportError('The handler asked for the project twice in a row.', true);
           sendProject = true;
           continue;
-        case 'need-blobs':
-          throw new TransportError(`The handler lacks ${response.missing.length} blob(s) that were shipped.`, true);
+        case 'need-blobs': {
+          // The remote store lacks bytes (a cold container without S3): send them along, in as many
+          // rounds as the payload limit needs, as long as every round makes progress.
+          const missing = response.missing.length;
+          if (!options.backend.blobsFor || missing >= lastMissing) {
+            throw new TransportError(`The handler still lacks ${missing} blob(s) after they were shipped.`, true);
+          }
+          lastMissing = missing;
+          const { blobs: _previous, ...bare } = request;
+          blobs = options.backend.blobsFor(bare, response.missing);
+          if (Object.keys(blobs).length === 0) {
+            throw new TransportError(
+              'A file of this test is too large to travel inside one Lambda request (6 MB). ' +
+                'Set the "bucket" option (or JEST_REMOTE_LAMBDA_BUCKET) so large files travel through S3.',
+              false,
+            );
+          }
+          continue;
+        }
         case 'crashed':
           throw new TransportError(`The handler failed: ${response.error.message}`, true);
         case 'completed':
+          blobs = undefined;
           for (const e of [...events, ...response.events]) await options.onEvent(item, e);
           return { kind: 'result', result: response.result, writes: response.writes, timing: response.timing };
         case 'failed':

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Test, TestResult } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import { LocalBackend } from './backends/local';
+import type { LambdaBackend } from './backends/lambda';
 import type { Backend } from './backends/types';
 import { buildMirror } from './bundle/mirror';
 import { HashCache, sha256 } from './bundle/hash-cache';
@@ -67,8 +68,9 @@ export default class RemoteLambdaRunner {
     const jest = locateJest(first.rootDir);
     const cacheDir = options.cacheDirectory ?? path.join(first.cacheDirectory, 'remote-lambda');
     // Where Jest would run in band, so do we (in this process), unless `workers` is set explicitly.
-    const inBand = Boolean(runOptions?.serial) && options.workers === undefined;
-    const workers = inBand ? 0 : (options.workers ?? Math.max(1, this.#globalConfig.maxWorkers));
+    const remote = options.backend === 'lambda';
+    const inBand = !remote && Boolean(runOptions?.serial) && options.workers === undefined;
+    const workers = remote ? options.concurrency : inBand ? 0 : (options.workers ?? Math.max(1, this.#globalConfig.maxWorkers));
     const backend = getBackend(options, cacheDir, workers, jest);
     const watchMode = this.#globalConfig.watch || this.#globalConfig.watchAll;
 
@@ -96,6 +98,7 @@ export default class RemoteLambdaRunner {
               exclude: options.exclude,
               skipDirs: [config.cacheDirectory, cacheDir, this.#globalConfig.coverageDirectory ?? path.join(config.rootDir, 'coverage')],
               configStrings: stringsOf(config),
+              nodeModules: backend.name === 'local' ? 'link' : 'ship',
             },
             hashes,
           );
@@ -110,7 +113,7 @@ export default class RemoteLambdaRunner {
             config: jsonClone(config) as Record<string, unknown>,
             globalConfig: jsonClone(this.#globalConfig) as Record<string, unknown>,
             moduleMap: test.context.moduleMap.toJSON(),
-            env: {},
+            env: remote ? forwardedEnv(options.env, jest.forceColor) : {},
           };
           const key = sha256(JSON.stringify(base));
           const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
@@ -189,6 +192,9 @@ export default class RemoteLambdaRunner {
         await backend.close();
       }
     }
+    if (backend.name === 'lambda' && !this.#globalConfig.silent) {
+      process.stderr.write(`${lambdaSummary(backend as LambdaBackend, items.length, retries, shipped)}\n`);
+    }
     if (options.debug) {
       const total = performance.now() - started;
       const dispatchMs = performance.now() - invokeStart;
@@ -210,10 +216,50 @@ function getBackend(options: ResolvedOptions, cacheDir: string, workers: number,
   const key = JSON.stringify([options.backend, cacheDir, workers, jest.forceColor]);
   let backend = backends.get(key);
   if (!backend) {
-    backend = new LocalBackend({ workers, cacheDir, forceColor: jest.forceColor });
+    if (options.backend === 'lambda') {
+      // Loaded only when used: the AWS SDK costs a few hundred milliseconds to load.
+      const { LambdaBackend } = require('./backends/lambda') as typeof import('./backends/lambda');
+      backend = new LambdaBackend({
+        functionName: options.function!,
+        qualifier: options.qualifier,
+        region: options.region,
+        cacheDir,
+        invokeTimeoutMs: options.invokeTimeoutMs,
+      });
+    } else {
+      backend = new LocalBackend({ workers, cacheDir, forceColor: jest.forceColor });
+    }
     backends.set(key, backend);
   }
   return backend;
+}
+
+/** What crosses to a remote process: Jest's own NODE_ENV, locale and time zone, and an allowlist. */
+function forwardedEnv(allow: string[], forceColor: boolean): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['NODE_ENV', 'TZ', 'CI', 'LANG', 'LC_ALL', ...allow]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  // Matcher messages (and so snapshots) depend on colour: use the decision Jest's workers would get.
+  env.FORCE_COLOR = forceColor ? '1' : '0';
+  return env;
+}
+
+/** Price of Lambda compute per GB-second (x86, first tier, us-east-1) and per request, USD. */
+const USD_PER_GB_SECOND = 0.0000166667;
+const USD_PER_REQUEST = 0.2 / 1_000_000;
+
+function lambdaSummary(backend: LambdaBackend, files: number, retries: number, shipped: ShipStats): string {
+  const { stats } = backend;
+  const gbSeconds = stats.billedMbMs / 1024 / 1000;
+  const usd = gbSeconds * USD_PER_GB_SECOND + stats.invocations * USD_PER_REQUEST;
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return (
+    `remote-lambda: ${files} file(s) on Lambda, ${stats.invocations} invocation(s), ${retries} retr${retries === 1 ? 'y' : 'ies'} ` +
+    `(${stats.throttles} throttled); shipped ${mb(stats.inlineBlobBytes)} inline, store new ${mb(shipped.newBytes)} / cached ${mb(shipped.cachedBytes)}; ` +
+    `billed ${gbSeconds.toFixed(2)} GB-s ≈ $${usd.toFixed(4)}`
+  );
 }
 
 function stringsOf(value: unknown, out: string[] = []): string[] {

@@ -12,10 +12,40 @@ import { RemoteRunnerError, describeValue } from './errors';
 export const RemoteLambdaOptionsSchema = z
   .object({
     /**
-     * Where test files run: `local` is the embedded pool of worker processes on this machine.
+     * Where test files run: `local` is the embedded pool of worker processes on this machine,
+     * `lambda` an AWS Lambda function running this package's handler.
      * @default "local"
      */
-    backend: z.enum(['local']).default('local'),
+    backend: z.enum(['local', 'lambda']).default('local'),
+    /**
+     * Name or ARN of the Lambda function (backend `lambda`).
+     */
+    function: z.string().min(1).optional(),
+    /**
+     * Version or alias of the function to invoke.
+     */
+    qualifier: z.string().min(1).optional(),
+    /**
+     * AWS region of the function.
+     * @default the SDK's region chain (AWS_REGION, profile)
+     */
+    region: z.string().min(1).optional(),
+    /**
+     * Invocations in flight at once on the lambda backend (independent of local cores).
+     * @default 50
+     */
+    concurrency: z.number().int().min(1).max(10_000).default(50),
+    /**
+     * Longest wait for one invocation's answer, in milliseconds (Lambda stops a function at 15 min).
+     * @default 910000
+     */
+    invokeTimeoutMs: z.number().int().min(1_000).default(910_000),
+    /**
+     * Names of environment variables forwarded to remote runs, beside NODE_ENV, TZ, CI, LANG and
+     * LC_ALL. Nothing else crosses: credentials and tokens stay on this machine.
+     * @default []
+     */
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected environment variable names')).default([]),
     /**
      * Worker processes of the local backend.
      * @default Jest's --maxWorkers (-w), 1 with --runInBand (-i)
@@ -104,6 +134,12 @@ export function resolveOptions(rootDir: string, runnerOptions: unknown, env: Nod
     }
   }
   const options = RemoteLambdaOptionsSchema.parse(merged);
+  if (options.backend === 'lambda' && !options.function) {
+    throw new RemoteRunnerError(
+      'OPTIONS',
+      `Option "backend" is "lambda" but no function is named.\nSet "function" in the runner options or JEST_REMOTE_LAMBDA_FUNCTION=<name or ARN>.`,
+    );
+  }
   return {
     ...options,
     include: options.include.map((p) => path.resolve(rootDir, p)),
@@ -113,7 +149,13 @@ export function resolveOptions(rootDir: string, runnerOptions: unknown, env: Nod
 function fixFor(key: string): string {
   switch (key) {
     case 'backend':
-      return 'Use "local" (the embedded worker pool).';
+      return 'Use "local" (the embedded worker pool) or "lambda".';
+    case 'concurrency':
+      return 'Use a whole number from 1 up (invocations in flight).';
+    case 'invokeTimeoutMs':
+      return 'Use milliseconds, at least 1000.';
+    case 'env':
+      return `Use a list of variable names, e.g. ["API_URL"] (${envName(key)} takes a comma-separated list).`;
     case 'workers':
       return 'Use a whole number from 1 up, or leave it unset to follow --maxWorkers.';
     case 'retries':
@@ -150,11 +192,14 @@ function parseEnvValue(option: keyof ResolvedOptions, raw: string): unknown {
   switch (option) {
     case 'workers':
     case 'retries':
+    case 'concurrency':
+    case 'invokeTimeoutMs':
       return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
     case 'debug':
       return ['1', 'true', 'yes'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no'].includes(raw.toLowerCase()) ? false : raw;
     case 'include':
     case 'exclude':
+    case 'env':
       return raw
         .split(',')
         .map((s) => s.trim())

@@ -81,6 +81,8 @@ export const RunRequestSchema = z.object({
   project: ProjectPayloadSchema.optional(),
   /** Absolute local path of the one test file to run. */
   testPath: z.string().min(1),
+  /** Blob bytes (base64) the handler said it lacks; verified against their hash on arrival. */
+  blobs: z.record(HashSchema, z.string()).optional(),
   changedFiles: z.array(z.string()).optional(),
   sourcesRelatedToTestsInChangedFiles: z.array(z.string()).optional(),
 });

@@ -2,6 +2,7 @@
  * The content-addressed store on this machine: blobs named by their sha256. The embedded backend
  * materializes run trees from it; remote backends upload from it only what the other side lacks.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BlobSource } from '../handler/materialize';
@@ -44,6 +45,24 @@ export class LocalBlobStore implements BlobSource {
       stats.newBytes += fs.statSync(target).size;
     }
     return stats;
+  }
+
+  put(hash: Hash, bytes: Buffer): void {
+    const actual = crypto.createHash('sha256').update(bytes).digest('hex');
+    if (actual !== hash) throw new Error(`Blob ${hash} does not match its content (sha256 ${actual}); refusing it.`);
+    const target = this.#path(hash);
+    if (fs.existsSync(target)) return;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, target);
+  }
+
+  /** Reads blobs for sending inline, base64-encoded. */
+  read(hash: Hash): Buffer {
+    const p = this.pathOf(hash);
+    if (!p) throw new Error(`Blob ${hash} is not in the local content store ${this.dir}.`);
+    return fs.readFileSync(p);
   }
 
   #path(hash: Hash): string {

@@ -10,7 +10,16 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(rootDir, { recursive: true, force: true }));
 
 test('defaults', () => {
-  expect(resolveOptions(rootDir, undefined, {})).toEqual({ backend: 'local', include: [], exclude: [], retries: 2, debug: false });
+  expect(resolveOptions(rootDir, undefined, {})).toEqual({
+    backend: 'local',
+    include: [],
+    exclude: [],
+    retries: 2,
+    debug: false,
+    concurrency: 50,
+    invokeTimeoutMs: 910_000,
+    env: [],
+  });
 });
 
 test('precedence: environment > runner options > config file > defaults', () => {
@@ -32,7 +41,7 @@ test('an unknown option names itself and suggests the closest one', () => {
 
 test('a wrong type names the option, shows the value with its type, and the fix', () => {
   expect(() => resolveOptions(rootDir, { workers: 0 }, {})).toThrow(/option "workers" in the runner options in your Jest config: .*got `0` \(number\)\.\nUse a whole number from 1 up/);
-  expect(() => resolveOptions(rootDir, { backend: 'lamda' }, {})).toThrow(/"backend".*got `"lamda"` \(string\)\.\nUse "local"/);
+  expect(() => resolveOptions(rootDir, { backend: 'lamda' }, {})).toThrow(/"backend".*got `"lamda"` \(string\)\.\nUse "local" \(the embedded worker pool\) or "lambda"/);
 });
 
 test('environment errors name the variable', () => {
@@ -50,4 +59,15 @@ test('runner options must be an object', () => {
 
 test('environment variable names follow the option names', () => {
   expect(envName('cacheDirectory')).toBe('JEST_REMOTE_LAMBDA_CACHE_DIRECTORY');
+});
+
+test('the lambda backend needs a function, named in the error with both ways to set it', () => {
+  expect(() => resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_BACKEND: 'lambda' })).toThrow(
+    'Option "backend" is "lambda" but no function is named.\nSet "function" in the runner options or JEST_REMOTE_LAMBDA_FUNCTION=<name or ARN>.',
+  );
+  expect(resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_BACKEND: 'lambda', JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-dev-run', JEST_REMOTE_LAMBDA_ENV: 'API_URL,FEATURE' })).toMatchObject({
+    backend: 'lambda',
+    function: 'jrl-dev-run',
+    env: ['API_URL', 'FEATURE'],
+  });
 });

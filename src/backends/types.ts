@@ -12,6 +12,11 @@ export interface Backend {
   readonly name: string;
   /** Makes the project's blobs available to the remote side; returns what it had to move. */
   ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>): Promise<{ project: ProjectPayload; stats: ShipStats }>;
+  /**
+   * For backends whose remote side can lack blobs: as many of `missing` as fit next to `request`
+   * in one invocation (base64), or an empty object when not even one fits.
+   */
+  blobsFor?(request: RunRequest, missing: string[]): Record<string, string>;
   /** Moves one request to a worker. Rejects only on transport failure; failing tests resolve. */
   invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse>;
   /** Stops workers and releases resources; a backend kept for watch mode is closed on exit. */

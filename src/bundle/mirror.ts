@@ -31,6 +31,12 @@ export interface MirrorInput {
    * are shipped too.
    */
   configStrings?: string[];
+  /**
+   * `link`: node_modules folders become links to the local ones (the embedded backend shares this
+   * disk). `ship`: their files are shipped like any other (remote backends); links that leave the
+   * repository (pnpm stores, workspaces elsewhere) are shipped as the files they point at.
+   */
+  nodeModules: 'link' | 'ship';
 }
 
 export interface Mirror {
@@ -42,6 +48,8 @@ export interface Mirror {
 }
 
 const NEVER_SHIP = new Set(['.git', '.hg', '.svn', '.DS_Store']);
+/** Tool caches inside node_modules (babel-loader, eslint, our own): never needed by a test run. */
+const NODE_MODULES_SKIP = new Set(['.cache']);
 
 export function findBase(input: Pick<MirrorInput, 'rootDir' | 'roots' | 'cwd' | 'include'>): string {
   // Node resolution climbs to ancestors' node_modules; configs (babel, tsconfig) live there too.
@@ -73,8 +81,27 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
 
   const rel = (abs: string) => path.relative(base, abs).split(path.sep).join('/');
 
-  const addFile = (abs: string, st: fs.Stats) => {
-    const key = rel(abs);
+  const addFile = (abs: string, st: fs.Stats) => addFileAt(rel(abs), abs, st);
+
+  const ship = input.nodeModules === 'ship';
+
+  /** A link inside the tree: kept as a link when it stays inside, else linked out or dereferenced. */
+  const addLink = (abs: string, key: string) => {
+    if (links.has(key) || files.has(key)) return;
+    const target = fs.readlinkSync(abs);
+    const resolved = path.resolve(path.dirname(abs), target);
+    const inside = !path.isAbsolute(target) && (resolved === base || resolved.startsWith(base + path.sep));
+    if (inside) links.set(key, { path: key, target });
+    else if (!ship) links.set(key, { path: key, target: fs.realpathSync(abs) });
+    else {
+      const real = fs.realpathSync(abs);
+      const st = fs.statSync(real);
+      if (st.isDirectory()) walk(real, key);
+      else addFileAt(key, real, st);
+    }
+  };
+
+  const addFileAt = (key: string, abs: string, st: fs.Stats) => {
     if (files.has(key)) return;
     const hash = hashes.hashOf(abs, st);
     files.set(key, { path: key, hash, size: st.size, ...(st.mode & 0o111 ? { executable: true } : {}) });
@@ -82,33 +109,25 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
     bytes += st.size;
   };
 
-  const addLink = (abs: string) => {
-    const key = rel(abs);
-    if (links.has(key)) return;
-    const target = fs.readlinkSync(abs);
-    const resolved = path.resolve(path.dirname(abs), target);
-    // Links that stay inside the mirror are recreated as they are; others point at the local target.
-    const inside = !path.isAbsolute(target) && (resolved === base || resolved.startsWith(base + path.sep));
-    links.set(key, { path: key, target: inside ? target : fs.realpathSync(abs) });
-  };
-
-  const walk = (dir: string) => {
+  /** Walks local folder `dir`, mirrored at `key` (its own relative path unless dereferenced). */
+  const walk = (dir: string, key = rel(dir)) => {
     if (skipDirs.has(dir)) return;
-    const key = rel(dir);
     if (key && dirs.has(key)) return;
     if (key) dirs.add(key);
+    const inNodeModules = key.split('/').includes('node_modules');
     for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (NEVER_SHIP.has(d.name)) continue;
+      if (NEVER_SHIP.has(d.name) || (inNodeModules && NODE_MODULES_SKIP.has(d.name))) continue;
       const abs = path.join(dir, d.name);
-      if (excluded(path.relative(input.rootDir, abs).split(path.sep).join('/'))) continue;
-      if (d.name === 'node_modules') {
-        links.set(rel(abs), { path: rel(abs), target: fs.realpathSync(abs) });
+      const childKey = key ? `${key}/${d.name}` : d.name;
+      if (!inNodeModules && excluded(path.relative(input.rootDir, abs).split(path.sep).join('/'))) continue;
+      if (d.name === 'node_modules' && !ship) {
+        links.set(childKey, { path: childKey, target: fs.realpathSync(abs) });
       } else if (d.isSymbolicLink()) {
-        if (fs.existsSync(abs)) addLink(abs);
+        if (fs.existsSync(abs)) addLink(abs, childKey);
       } else if (d.isDirectory()) {
-        walk(abs);
+        walk(abs, childKey);
       } else if (d.isFile()) {
-        addFile(abs, fs.statSync(abs));
+        addFileAt(childKey, abs, fs.statSync(abs));
       }
     }
   };
@@ -138,15 +157,17 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
     if (rel(dir)) dirs.add(rel(dir));
     for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
       const abs = path.join(dir, d.name);
-      if (d.name === 'node_modules') links.set(rel(abs), { path: rel(abs), target: fs.realpathSync(abs) });
-      else if (d.isFile() && !NEVER_SHIP.has(d.name)) addFile(abs, fs.statSync(abs));
+      if (d.name === 'node_modules') {
+        if (ship) walk(abs);
+        else links.set(rel(abs), { path: rel(abs), target: fs.realpathSync(abs) });
+      } else if (d.isFile() && !NEVER_SHIP.has(d.name)) addFile(abs, fs.statSync(abs));
     }
     if (dir === base) break;
   }
   // Tests that ask git about the repository (changed files, commit ids) find it through a link to
   // the repository's own .git, as they would in the checkout. Never its contents: it is not shipped.
   const gitDir = path.join(base, '.git');
-  if (fs.existsSync(gitDir)) links.set('.git', { path: '.git', target: fs.realpathSync(gitDir) });
+  if (!ship && fs.existsSync(gitDir)) links.set('.git', { path: '.git', target: fs.realpathSync(gitDir) });
   const cwdKey = rel(input.cwd);
   if (cwdKey) dirs.add(cwdKey);
 

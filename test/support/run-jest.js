@@ -76,9 +76,9 @@ function comparable(run) {
         status: file.status,
         message: normalizeMessage(file.message),
         tests: file.assertionResults.map((t) => stripTiming({ ...t, failureMessages: t.failureMessages.map(normalizeMessage) })),
-        console: (run.console[file.name] ?? []).map((c) => ({ ...c, origin: withoutNodeInternals(c.origin) })),
-        // live events may interleave differently across files, but each file's sequence is fixed
-        caseResults: run.caseResults[file.name] ?? [],
+        // per project (a file run by several projects has one record each); each sequence is fixed
+        console: perProject(run.console, file.name).map((records) => records.map((c) => ({ ...c, origin: withoutNodeInternals(c.origin) }))),
+        caseResults: perProject(run.caseResults, file.name),
       }))
       .sort((a, b) => a.name.localeCompare(b.name) || stableStringify(a).localeCompare(stableStringify(b))),
   };
@@ -114,6 +114,13 @@ function compareTests(reference, ours) {
   }
   for (const key of b.keys()) if (!a.has(key)) mismatches.push({ key, reference: null, ours: b.get(key) });
   return { total: a.size, matched, mismatches };
+}
+
+function perProject(records, file) {
+  return Object.entries(records)
+    .filter(([key]) => key.split('\u0000')[0] === file)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, value]) => value);
 }
 
 function stableStringify(value) {

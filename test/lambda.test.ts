@@ -1,0 +1,71 @@
+/**
+ * The lambda backend end to end: the real @aws-sdk/client-lambda invoking this package's built
+ * handler in serverless-offline on 127.0.0.1, from a project that installed the package from its
+ * tarball. The whole tree (node_modules included) travels as content-addressed blobs, inline.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FUNCTION_NAME, startOffline, type Offline } from './support/offline';
+import { REPO, comparable, runJest } from './support/run-jest';
+
+let work: string;
+let project: string;
+let offline: Offline;
+let lambdaEnv: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-lambda-'));
+  project = path.join(work, 'project');
+  fs.mkdirSync(project);
+  fs.mkdirSync(path.join(project, '.git'));
+  const out = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], { cwd: REPO, encoding: 'utf8' });
+  const tarball = path.join(work, out.trim().split('\n').pop()!);
+  const jestVersion = (JSON.parse(fs.readFileSync(require.resolve('jest/package.json'), 'utf8')) as { version: string }).version;
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'lambda-consumer', private: true }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', `jest@${jestVersion}`, tarball], { cwd: project, stdio: 'pipe', timeout: 300_000 });
+  for (const example of ['fixtures', 'failures']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
+
+  offline = await startOffline(REPO, path.join(work, 'lambda-tmp'), path.join(work, 'service'));
+  lambdaEnv = {
+    JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
+    JEST_REMOTE_LAMBDA_FUNCTION: FUNCTION_NAME,
+    AWS_ENDPOINT_URL_LAMBDA: offline.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'x',
+  };
+}, 600_000);
+
+afterAll(async () => {
+  await offline?.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test.each(['fixtures', 'failures'])('example %s gives the default runner\'s results on the emulated Lambda', (example) => {
+  const cwd = path.join(project, example);
+  const reference = runJest(cwd, { runner: 'default' });
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
+  expect(ours.stderr).toMatch(/remote-lambda: \d+ file\(s\) on Lambda, \d+ invocation\(s\)/);
+  expect(reference.json.numTotalTests).toBeGreaterThan(0);
+  expect(comparable(ours)).toEqual(comparable(reference));
+});
+
+test('a second run ships nothing new and still matches', () => {
+  const cwd = path.join(project, 'fixtures');
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
+  expect(ours.stderr).toMatch(/shipped 0\.0 MB inline, store new 0\.0 MB/);
+  expect(ours.json.numFailedTests).toBe(0);
+});
+
+test('a function that does not exist: every file fails once with the fix', () => {
+  const cwd = path.join(project, 'fixtures');
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-test-missing' } });
+  expect(ours.json.numTotalTestSuites).toBe(3);
+  expect(ours.json.numFailedTestSuites).toBe(3);
+  for (const file of ours.json.testResults) {
+    expect(file.message).toContain('Lambda function jrl-test-missing does not exist in this account and region');
+    expect(file.message).toContain('JEST_REMOTE_LAMBDA_FUNCTION');
+  }
+});

@@ -1,0 +1,122 @@
+/**
+ * Starts serverless-offline (through osls) on 127.0.0.1 serving this package's built Lambda handler
+ * (dist/handler/index.handler), and stops it with its whole process group.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+const READY_TIMEOUT_MS = 60_000;
+export const SERVICE = 'jrl';
+export const STAGE = 'test';
+export const FUNCTION_NAME = `${SERVICE}-${STAGE}-run`;
+
+export interface Offline {
+  endpoint: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `--useInProcess`: the handler must `chdir` into the tree it runs (worker threads cannot), and our
+ * handler serializes its invocations, so the emulator behaves as one warm container.
+ */
+export async function startOffline(repo: string, workDir: string, serviceDir: string): Promise<Offline> {
+  fs.mkdirSync(serviceDir, { recursive: true });
+  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(serviceDir, 'node_modules'));
+  fs.symlinkSync(path.join(repo, 'dist'), path.join(serviceDir, 'dist'));
+  fs.writeFileSync(
+    path.join(serviceDir, 'serverless.yml'),
+    [
+      `service: ${SERVICE}`,
+      'provider:',
+      '  name: aws',
+      '  runtime: nodejs20.x',
+      '  region: us-east-1',
+      `  stage: ${STAGE}`,
+      '  timeout: 300',
+      '  memorySize: 2048',
+      '  environment:',
+      `    JEST_REMOTE_LAMBDA_WORK_DIR: ${workDir}`,
+      'plugins:',
+      '  - serverless-offline',
+      'functions:',
+      '  run:',
+      '    handler: dist/handler/index.handler',
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.join(repo, 'node_modules/osls/bin/serverless.js'), 'offline', 'start', '--host', '127.0.0.1', '--lambdaPort', String(port), '--noSponsor', '--useInProcess', '--terminateIdleLambdaTime', '3600'],
+    {
+      cwd: serviceDir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        AWS_REGION: 'us-east-1',
+        SLS_INTERACTIVE_SETUP_ENABLE: '0',
+        SLS_DEPRECATION_DISABLE: '*',
+        FORCE_COLOR: '0',
+        NO_COLOR: '1',
+        JEST_WORKER_ID: '',
+      },
+    },
+  );
+  let out = '';
+  const ready = new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serverless-offline was not ready within ${READY_TIMEOUT_MS} ms:\n${out}`)), READY_TIMEOUT_MS);
+    const onData = (d: Buffer) => {
+      out = (out + d.toString()).slice(-200_000);
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`serverless-offline exited early (code ${code}, signal ${signal}):\n${out}`));
+    });
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      try {
+        process.kill(-child.pid!, 'SIGINT');
+      } catch {
+        // already gone
+      }
+      const kill = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 10_000);
+      await exited;
+      clearTimeout(kill);
+    },
+  };
+}
