@@ -72,13 +72,10 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
     const { session } = loaded;
     if (fs.existsSync(session.cwd) && process.cwd() !== session.cwd) process.chdir(session.cwd);
     const restoreEnv = applyEnv(loaded.payload.env);
-    // Start the file from a fresh macrotask, as jest-worker's children effectively do: a chain
-    // begun inside Node's tick queue would resume test code from `processTicksAndRejections`,
-    // and that frame would show up in the raw stacks Jest puts into `--json` results.
-    await new Promise((resolve) => setImmediate(resolve));
     const events: TestEvent[] = [];
     const outcome = await session
       .run(request.testPath, {
+        mode: request.mode,
         changedFiles: request.changedFiles,
         sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
         onEvent: env.onEvent ?? ((e) => events.push(e)),

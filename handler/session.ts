@@ -17,10 +17,20 @@ export type FileOutcome =
   | { kind: 'failure'; error: SerializedError };
 
 export interface SessionRunOptions {
+  /**
+   * How Jest would have run this file locally: `in-band` through TestRunner in serial mode (Jest's
+   * in-process path), `worker` through jest-runner's own testWorker module (Jest's pool path).
+   * Stack traces of failures differ between the two, so each is reproduced as it is.
+   */
+  mode: 'in-band' | 'worker';
   changedFiles?: string[];
   sourcesRelatedToTestsInChangedFiles?: string[];
   onEvent: (event: TestEvent) => void;
 }
+
+/** jest-worker's message type for custom messages from a child (29 and 30). */
+const PARENT_MESSAGE_CUSTOM = 3;
+const ISTANBUL_SCHEMA_KEY = '_coverageSchema';
 
 const NEVER_INTERRUPTED = {
   isInterrupted: () => false,
@@ -36,6 +46,8 @@ export class JestSession {
   readonly #globalConfig: AnyRecord;
   readonly #context: AnyRecord;
   readonly #TestRunner: new (globalConfig: AnyRecord, context: AnyRecord) => AnyRecord;
+  readonly #runnerPath: string;
+  #testWorker: { worker(request: AnyRecord): Promise<AnyRecord> } | undefined;
   readonly #hashes: Map<string, string>;
   readonly #snapshotResolver: Promise<{ resolveSnapshotPath(testPath: string): string }>;
   /** [relative path from the remote rootDir, the same from the local rootDir] of linked targets. */
@@ -65,6 +77,7 @@ export class JestSession {
     this.#snapshotResolver.catch(() => {});
 
     const jest = this.toRemote.deep(project.jest);
+    this.#runnerPath = jest.runner;
     this.#TestRunner = interop(require(jest.runner)).default;
     const Runtime = interop(require(jest.runtime)).default;
     const HasteMap = interop(require(jest.hasteMap)).default;
@@ -78,6 +91,62 @@ export class JestSession {
   }
 
   async run(localTestPath: string, options: SessionRunOptions): Promise<FileOutcome> {
+    const outcome = options.mode === 'worker' ? await this.#runAsWorker(localTestPath, options) : await this.#runInBand(localTestPath, options);
+    if (outcome.kind === 'success') outcome.writes = await this.#writesOf(this.toRemote.path(localTestPath));
+    return outcome;
+  }
+
+  /** Jest's pool path: jest-runner's testWorker `setup` once, then `worker` per file. */
+  async #runAsWorker(localTestPath: string, options: SessionRunOptions): Promise<FileOutcome> {
+    if (!this.#testWorker) {
+      // Not in jest-runner's exports map, so required by path; same module Jest's children load.
+      const testWorker = require(path.join(path.dirname(this.#runnerPath), 'testWorker.js'));
+      await testWorker.setup({ serializableResolvers: [{ config: this.#config, serializableModuleMap: this.#context.moduleMap.toJSON() }] });
+      this.#testWorker = testWorker;
+    }
+    // testWorker reports test-case events through jest-worker's messageParent (process.send).
+    const originalSend = process.send;
+    process.send = ((message: unknown, ...rest: unknown[]) => {
+      if (Array.isArray(message) && message[0] === PARENT_MESSAGE_CUSTOM && Array.isArray(message[1])) {
+        const [name, args] = message[1] as [string, unknown[]];
+        if (name === 'test-case-start' || name === 'test-case-result') options.onEvent({ name, args: this.#local(args) });
+        return true;
+      }
+      return originalSend ? (originalSend as (...a: unknown[]) => boolean).call(process, message, ...rest) : false;
+    }) as typeof process.send;
+    try {
+      // Settled through `.then`, as jest-worker does, not `await`: an await would chain this
+      // handler's own frames into the async stack traces that tests capture.
+      const settled = await new Promise<{ ok: true; result: AnyRecord } | { ok: false; error: unknown }>((resolve) => {
+        this.#testWorker!.worker({
+          config: this.#config,
+          globalConfig: this.#globalConfig,
+          path: this.toRemote.path(localTestPath),
+          context: {
+            changedFiles: options.changedFiles?.map((p) => this.toRemote.path(p)),
+            sourcesRelatedToTestsInChangedFiles: options.sourcesRelatedToTestsInChangedFiles?.map((p) => this.toRemote.path(p)),
+          },
+        }).then(
+          (result) => resolve({ ok: true, result }),
+          (error: unknown) => resolve({ ok: false, error }),
+        );
+      });
+      if (!settled.ok) return { kind: 'failure', error: this.#local(serializeError(settled.error)) };
+      inlineV8SourceMaps(settled.result);
+      fixCoverageHashes(settled.result, this.toLocal);
+      return { kind: 'success', result: this.#local(settled.result), writes: [] };
+    } finally {
+      if (originalSend) process.send = originalSend;
+      else delete process.send;
+    }
+  }
+
+  /** Jest's in-band path: TestRunner in serial mode, as Jest runs files in its own process. */
+  async #runInBand(localTestPath: string, options: SessionRunOptions): Promise<FileOutcome> {
+    // Start the file from a fresh macrotask as Jest's in-band run does: a chain begun inside Node's
+    // tick queue would resume test code from `processTicksAndRejections`, and that frame would
+    // show up in the raw stacks Jest puts into `--json` results.
+    await new Promise((resolve) => setImmediate(resolve));
     const testPath = this.toRemote.path(localTestPath);
     const changedFiles = options.changedFiles && new Set(options.changedFiles.map((p) => this.toRemote.path(p)));
     const related = options.sourcesRelatedToTestsInChangedFiles && new Set(options.sourcesRelatedToTestsInChangedFiles.map((p) => this.toRemote.path(p)));
@@ -91,6 +160,7 @@ export class JestSession {
     runner.on('test-case-result', forward('test-case-result'));
     runner.on('test-file-success', ([, result]: [unknown, AnyRecord]) => {
       inlineV8SourceMaps(result);
+      fixCoverageHashes(result, this.toLocal);
       outcome = { kind: 'success', result: this.#local(result), writes: [] };
     });
     runner.on('test-file-failure', ([, error]: [unknown, unknown]) => {
@@ -103,7 +173,6 @@ export class JestSession {
     if (workerId !== undefined) process.env.JEST_WORKER_ID = workerId;
     await running;
     if (!outcome) throw new Error(`Jest finished ${localTestPath} without reporting a result.`);
-    if (outcome.kind === 'success') outcome.writes = await this.#writesOf(testPath);
     return outcome;
   }
 
@@ -166,6 +235,32 @@ function inlineV8SourceMaps(result: AnyRecord): void {
       // Jest's reporter treats a missing map as "no map" too
     }
   }
+}
+
+/**
+ * istanbul stamps each file's coverage with a sha1 of its initial data, which includes the file's
+ * absolute path; with the path mapped back, the stamp must be the one local Jest would compute.
+ * Recomputed only where the remote stamp is reproduced exactly first.
+ */
+function fixCoverageHashes(result: AnyRecord, toLocal: PathMap): void {
+  const coverage = result.coverage as Record<string, AnyRecord> | undefined;
+  if (!coverage) return;
+  for (const data of Object.values(coverage)) {
+    if (typeof data?.hash !== 'string' || !(ISTANBUL_SCHEMA_KEY in data)) continue;
+    if (istanbulHash(data) !== data.hash) continue;
+    data.hash = istanbulHash({ ...data, path: toLocal.path(String(data.path)) });
+  }
+}
+
+function istanbulHash(data: AnyRecord): string {
+  const zero = (counts: Record<string, unknown> | undefined) =>
+    counts && Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Array.isArray(v) ? v.map(() => 0) : 0]));
+  const initial: AnyRecord = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (key === 'hash') continue;
+    initial[key] = key === 's' || key === 'f' || key === 'b' || key === 'bT' ? zero(value as Record<string, unknown>) : value;
+  }
+  return crypto.createHash('sha1').update(JSON.stringify(initial)).digest('hex');
 }
 
 /** The shape jest-runner's own worker gives errors before they cross a process boundary. */

@@ -23,6 +23,7 @@ export interface DispatchOptions {
   concurrency: number;
   retries: number;
   runId: string;
+  mode: 'in-band' | 'worker';
   signal: AbortSignal;
   changedFiles?: string[];
   sourcesRelatedToTestsInChangedFiles?: string[];
@@ -60,6 +61,7 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
     const request: RunRequest = {
       protocolVersion: PROTOCOL_VERSION,
       runId: options.runId,
+      mode: options.mode,
       projectKey: item.project.key,
       ...(sendProject ? { project: item.project } : {}),
       testPath: item.testPath,

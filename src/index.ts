@@ -156,6 +156,8 @@ export default class RemoteLambdaRunner {
         concurrency: Math.max(1, workers),
         retries: options.retries,
         runId,
+        // Reproduce the path Jest itself would take: in its own process, or in a pool worker.
+        mode: inBand || (remote && Boolean(runOptions?.serial)) ? 'in-band' : 'worker',
         signal: controller.signal,
         changedFiles: this.#context.changedFiles && [...this.#context.changedFiles],
         sourcesRelatedToTestsInChangedFiles: this.#context.sourcesRelatedToTestsInChangedFiles && [...this.#context.sourcesRelatedToTestsInChangedFiles],

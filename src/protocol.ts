@@ -79,6 +79,8 @@ export const RunRequestSchema = z.object({
   projectKey: HashSchema,
   /** Sent when the handler answered `need-project` (or proactively on a first request). */
   project: ProjectPayloadSchema.optional(),
+  /** Jest's own choice for this run: in band (its process) or on its worker pool. */
+  mode: z.enum(['in-band', 'worker']),
   /** Absolute local path of the one test file to run. */
   testPath: z.string().min(1),
   /** Blob bytes (base64) the handler said it lacks; verified against their hash on arrival. */

@@ -65,7 +65,8 @@ export function withShippingHint(message: string, shipped: (file: string) => boo
  */
 export function toJestError(serialized: SerializedError): Error {
   const error = new Error(serialized.message) as Error & { type?: string; code?: unknown };
-  error.stack = serialized.stack ?? serialized.message;
+  // Without a stack of its own, Jest's formatExecError prints the message once, as it should.
+  error.stack = serialized.stack ?? '';
   error.type = serialized.type ?? 'Error';
   if (serialized.code !== undefined) error.code = serialized.code;
   return error;

@@ -27,13 +27,16 @@ test.each(cases)('%s with the %s provider: same coverage summary and threshold v
           '--coverage',
           `--coverageProvider=${provider}`,
           '--coverageReporters=json-summary',
+          '--coverageReporters=json',
           `--coverageDirectory=${dir}`,
           '--coverageThreshold={"global":{"lines":100}}',
         ],
       });
       const summary = JSON.parse(fs.readFileSync(path.join(dir, 'coverage-summary.json'), 'utf8')) as Record<string, unknown>;
+      // every count, location, local path and istanbul's per-file hash
+      const final = JSON.parse(fs.readFileSync(path.join(dir, 'coverage-final.json'), 'utf8')) as Record<string, unknown>;
       const threshold = run.stderr.split('\n').filter((l) => /does not meet .* threshold/.test(l));
-      return { status: run.status, summary, threshold };
+      return { status: run.status, summary, final, threshold };
     });
     const [reference, ours] = summaries;
     expect(Object.keys(reference!.summary).length).toBeGreaterThan(1);

@@ -28,7 +28,7 @@ afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 const manifestWith = (files: Manifest['files'], links: Manifest['links'] = []): Manifest => ({ files, links, dirs: [] });
 
 test('a request of another protocol version is refused by name', async () => {
-  const response = await execute({ protocolVersion: 99, runId: 'r', projectKey: 'a'.repeat(64), testPath: '/x' }, { root: { kind: 'prepared' } });
+  const response = await execute({ protocolVersion: 99, runId: 'r', mode: 'worker', projectKey: 'a'.repeat(64), testPath: '/x' }, { root: { kind: 'prepared' } });
   expect(response.status).toBe('crashed');
   if (response.status === 'crashed') expect(response.error.message).toMatch(/Invalid run request:[\s\S]*protocolVersion/);
 });
@@ -42,6 +42,7 @@ test.each([
   const parsed = RunRequestSchema.safeParse({
     protocolVersion: PROTOCOL_VERSION,
     runId: 'r',
+    mode: 'worker',
     projectKey: 'a'.repeat(64),
     testPath: '/x',
     project: {

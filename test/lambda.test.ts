@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FUNCTION_NAME, startOffline, type Offline } from './support/offline';
+import { FUNCTION_NAME, startFaultProxy, startOffline, type Offline } from './support/offline';
 import { REPO, comparable, runJest } from './support/run-jest';
 
 let work: string;
@@ -68,4 +68,64 @@ test('a function that does not exist: every file fails once with the fix', () =>
     expect(file.message).toContain('Lambda function jrl-test-missing does not exist in this account and region');
     expect(file.message).toContain('JEST_REMOTE_LAMBDA_FUNCTION');
   }
+});
+
+describe('faults between the runner and Lambda', () => {
+  const proxied = async (script: string[], then: string, env: NodeJS.ProcessEnv, example = 'fixtures') => {
+    const proxy = await startFaultProxy(offline.endpoint, script, then, path.join(work, `proxy-${Date.now()}.log`));
+    try {
+      const run = runJest(path.join(project, example), { runner: 'remote-lambda', env: { ...lambdaEnv, AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint, ...env } });
+      return { run, log: proxy.log() };
+    } finally {
+      proxy.stop();
+    }
+  };
+  const fixturesReference = () => runJest(path.join(project, 'fixtures'), { runner: 'default' });
+
+  test('throttling, 5xx, resets, garbage and truncated answers are retried; results stay exact', async () => {
+    const script = ['429', '500', '503', 'reset', 'garbage', 'truncated'];
+    const { run, log } = await proxied(script, 'pass', { JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_RETRIES: '2' });
+    expect(log.slice(0, script.length)).toEqual(script);
+    expect(run.stderr).toMatch(/3 file\(s\) on Lambda, \d+ invocation\(s\), 6 retries \(1 throttled\)/);
+    expect(comparable(run)).toEqual(comparable(fixturesReference()));
+  });
+
+  test('persistent throttling: each file is tried retries+1 times, then fails once saying what happened', async () => {
+    const { run, log } = await proxied([], '429', { JEST_REMOTE_LAMBDA_RETRIES: '1' });
+    expect(log).toEqual(Array(6).fill('429'));
+    expect(run.json.numTotalTestSuites).toBe(3);
+    expect(run.json.numFailedTestSuites).toBe(3);
+    for (const file of run.json.testResults) {
+      expect(file.message).toContain('could not get a result for this file after 2 attempt(s)');
+      expect(file.message).toContain('is throttled (429 TooManyRequests)');
+      expect(file.message).toContain('not of your test');
+    }
+    expect(run.status).toBe(1);
+  });
+
+  test('a crashed function (FunctionError Unhandled) is retried and then reported with its error', async () => {
+    const { run, log } = await proxied([], 'unhandled', { JEST_REMOTE_LAMBDA_RETRIES: '1' });
+    expect(log).toEqual(Array(6).fill('unhandled'));
+    for (const file of run.json.testResults) expect(file.message).toContain('failed (Unhandled): Runtime.ExitError: RequestId: 1 Error: Runtime exited with error: signal: killed');
+  });
+
+  test('413 payload too large is not retried', async () => {
+    const { run, log } = await proxied([], '413', { JEST_REMOTE_LAMBDA_RETRIES: '2' });
+    expect(log).toEqual(Array(3).fill('413'));
+    for (const file of run.json.testResults) expect(file.message).toContain('refused the request as too large (413)');
+  });
+
+  test('an answer that never arrives hits the per-invoke timeout', async () => {
+    const { run, log } = await proxied([], 'hang', { JEST_REMOTE_LAMBDA_RETRIES: '0', JEST_REMOTE_LAMBDA_INVOKE_TIMEOUT_MS: '1500' });
+    expect(log).toEqual(Array(3).fill('hang'));
+    for (const file of run.json.testResults) expect(file.message).toContain(`No answer from Lambda function ${FUNCTION_NAME} within 1500 ms`);
+  });
+
+  test('real test failures are never retried: one handler run per file', async () => {
+    const { run, log } = await proxied([], 'pass', { JEST_REMOTE_LAMBDA_RETRIES: '2' }, 'failures');
+    const ran = log.filter((l) => l === 'pass:completed' || l === 'pass:failed');
+    expect(run.json.numFailedTestSuites).toBe(5);
+    expect(ran).toHaveLength(5);
+    expect(log.filter((l) => !l.startsWith('pass:'))).toEqual([]);
+  });
 });

@@ -120,3 +120,26 @@ export async function startOffline(repo: string, workDir: string, serviceDir: st
     },
   };
 }
+
+export interface FaultProxy {
+  endpoint: string;
+  log(): string[];
+  stop(): void;
+}
+
+/** Starts test/support/fault-proxy.js in front of `target` (see there for the fault names). */
+export async function startFaultProxy(target: string, script: string[], then = 'pass', logFile: string): Promise<FaultProxy> {
+  fs.writeFileSync(logFile, '');
+  const child = spawn(process.execPath, [path.join(__dirname, 'fault-proxy.js'), target, JSON.stringify({ script, then }), logFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`fault proxy exited (code ${code})`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    log: () => fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean),
+    stop: () => void child.kill('SIGTERM'),
+  };
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * A fault-injecting HTTP proxy in front of the Lambda emulator, as its own process (the tests run
+ * Jest synchronously and could not serve it themselves).
+ *
+ *   node fault-proxy.js <target url> <faults JSON> <log file>
+ *
+ * faults: { "script": ["429", "reset", ...], "then": "pass" }: the n-th invoke gets script[n],
+ * later ones get `then`. Each invoke appends one line to the log file: its fault, or for a
+ * passed-through invoke `pass:<status of the handler's answer>`. Prints the
+ * port it listens on (127.0.0.1) as the first line on stdout.
+ */
+const fs = require('node:fs');
+const http = require('node:http');
+
+const [target, faultsJson, logFile] = process.argv.slice(2);
+const faults = JSON.parse(faultsJson);
+const upstream = new URL(target);
+let count = 0;
+
+const json = (res, status, headers, body) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+};
+
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const fault = faults.script[count] ?? faults.then ?? 'pass';
+    count++;
+    if (fault !== 'pass') fs.appendFileSync(logFile, `${fault}\n`);
+    switch (fault) {
+      case '429':
+        return json(res, 429, { 'x-amzn-errortype': 'TooManyRequestsException' }, { Type: 'User', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', message: 'Rate Exceeded.' });
+      case '500':
+        return json(res, 500, { 'x-amzn-errortype': 'ServiceException' }, { Type: 'Service', message: 'Internal failure.' });
+      case '502':
+      case '503':
+        res.writeHead(Number(fault), { 'content-type': 'text/html' });
+        return res.end('<html><body>Bad Gateway</body></html>');
+      case '413':
+        return json(res, 413, { 'x-amzn-errortype': 'RequestTooLargeException' }, { Type: 'User', message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' });
+      case 'reset':
+        return req.socket.destroy();
+      case 'hang':
+        return undefined; // never answer; the client's timeout must fire
+      case 'unhandled':
+        return json(res, 200, { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' }, { errorType: 'Runtime.ExitError', errorMessage: 'RequestId: 1 Error: Runtime exited with error: signal: killed' });
+      case 'garbage':
+        return json(res, 200, {}, '<<this is not json>>');
+      default: {
+        const forward = http.request(
+          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+          (up) => {
+            const body = [];
+            up.on('data', (c) => body.push(c));
+            up.on('end', () => {
+              let bytes = Buffer.concat(body);
+              const headers = { ...up.headers };
+              if (fault === 'pass') {
+                let status = 'unparsed';
+                try {
+                  status = JSON.parse(bytes.toString('utf8')).status;
+                } catch {
+                  // logged as unparsed
+                }
+                fs.appendFileSync(logFile, `pass:${status}\n`);
+              }
+              if (fault === 'truncated') {
+                bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
+                headers['content-length'] = String(bytes.length);
+              }
+              res.writeHead(up.statusCode, headers);
+              res.end(bytes);
+            });
+          },
+        );
+        forward.on('error', (e) => json(res, 502, {}, { message: e.message }));
+        forward.end(Buffer.concat(chunks));
+      }
+    }
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${server.address().port}\n`);
+});
+process.on('SIGTERM', () => process.exit(0));
