@@ -90,8 +90,9 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
           blobs = options.backend.blobsFor(bare, response.missing);
           if (Object.keys(blobs).length === 0) {
             throw new TransportError(
-              'A file of this test is too large to travel inside one Lambda request (6 MB). ' +
-                'Set the "bucket" option (or JEST_REMOTE_LAMBDA_BUCKET) so large files travel through S3.',
+              'A file this test needs is too large to travel inside one Lambda request (6 MB). ' +
+                'Leave it out with the "exclude" option if no test reads it, or run this file with the local backend ' +
+                '(JEST_REMOTE_LAMBDA_BACKEND=local); shipping through S3 is not available yet.',
               false,
             );
           }
