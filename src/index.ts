@@ -81,7 +81,8 @@ export default class RemoteLambdaRunner {
 
     const timing: Record<string, number> = { mirror: 0, ship: 0 };
     const shipped: ShipStats = { newBlobs: 0, newBytes: 0, cachedBlobs: 0, cachedBytes: 0 };
-    const hashes = new HashCache(path.join(cacheDir, 'hashes.json'));
+    // One hash cache per checkout and project, so a run reads only what concerns its own tree.
+    const hashes = new HashCache(path.join(cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`));
     const projects = new Map<string, Promise<ProjectPayload>>();
     const projectFor = (test: Test): Promise<ProjectPayload> => {
       const config = test.context.config;
@@ -102,7 +103,6 @@ export default class RemoteLambdaRunner {
             },
             hashes,
           );
-          hashes.save();
           timing.mirror! += performance.now() - t;
           t = performance.now();
           const base = {
@@ -142,6 +142,7 @@ export default class RemoteLambdaRunner {
         setupErrors.set(test, error as Error);
       }
     }
+    hashes.save();
     for (const [test, error] of setupErrors) {
       await this.#emit('test-file-start', [test]);
       await this.#emit('test-file-failure', [test, toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack })]);

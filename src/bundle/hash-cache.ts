@@ -11,6 +11,8 @@ type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, hash:
 export class HashCache {
   readonly #file: string;
   #entries: Map<string, Entry>;
+  /** Paths looked at in this run: only they are kept on save, so the file tracks the tree. */
+  readonly #seen = new Set<string>();
   #dirty = false;
   hits = 0;
   misses = 0;
@@ -21,6 +23,7 @@ export class HashCache {
   }
 
   hashOf(abs: string, st: fs.Stats): string {
+    this.#seen.add(abs);
     const known = this.#entries.get(abs);
     if (known && known[0] === st.size && known[1] === st.mtimeMs && known[2] === st.ctimeMs && known[3] === st.ino) {
       this.hits++;
@@ -34,7 +37,8 @@ export class HashCache {
   }
 
   save(): void {
-    if (!this.#dirty) return;
+    if (!this.#dirty && this.#seen.size === this.#entries.size) return;
+    for (const key of this.#entries.keys()) if (!this.#seen.has(key)) this.#entries.delete(key);
     fs.mkdirSync(path.dirname(this.#file), { recursive: true });
     const tmp = `${this.#file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify([...this.#entries]));
