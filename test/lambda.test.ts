@@ -3,10 +3,10 @@
  * handler in serverless-offline on 127.0.0.1, from a project that installed the package from its
  * tarball. The whole tree (node_modules included) travels as content-addressed blobs, inline.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { installWithJest, packRunner } from './support/pack';
 import { FUNCTION_NAME, startFaultProxy, startOffline, type Offline } from './support/offline';
 import { REPO, comparable, runJest } from './support/run-jest';
 
@@ -20,11 +20,8 @@ beforeAll(async () => {
   project = path.join(work, 'project');
   fs.mkdirSync(project);
   fs.mkdirSync(path.join(project, '.git'));
-  const out = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], { cwd: REPO, encoding: 'utf8' });
-  const tarball = path.join(work, out.trim().split('\n').pop()!);
-  const jestVersion = (JSON.parse(fs.readFileSync(require.resolve('jest/package.json'), 'utf8')) as { version: string }).version;
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'lambda-consumer', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', `jest@${jestVersion}`, tarball], { cwd: project, stdio: 'pipe', timeout: 300_000 });
+  installWithJest(project, packRunner(work));
   for (const example of ['fixtures', 'failures']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
 
   offline = await startOffline(REPO, path.join(work, 'lambda-tmp'), path.join(work, 'service'));

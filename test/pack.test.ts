@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { installWithJest, packRunner } from './support/pack';
 import { REPO, comparable, runJest } from './support/run-jest';
 
 let work: string;
@@ -13,8 +14,7 @@ let tarball: string;
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-pack-'));
-  const out = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], { cwd: REPO, encoding: 'utf8' });
-  tarball = path.join(work, out.trim().split('\n').pop()!);
+  tarball = packRunner(work);
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -29,13 +29,8 @@ test('the tarball holds the built runner and handler, and no sources, tests or e
 test('installed from the tarball into another project, `npx jest` gives the default runner\'s results', () => {
   const project = path.join(work, 'project');
   fs.cpSync(path.join(REPO, 'examples', 'fixtures'), project, { recursive: true });
-  const jestVersion = (JSON.parse(fs.readFileSync(require.resolve('jest/package.json'), 'utf8')) as { version: string }).version;
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'pack-consumer', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', `jest@${jestVersion}`, tarball], {
-    cwd: project,
-    stdio: 'pipe',
-    timeout: 300_000,
-  });
+  installWithJest(project, tarball);
   expect(fs.realpathSync(path.join(project, 'node_modules', 'jest-runner-remote-lambda'))).toBe(
     path.join(project, 'node_modules', 'jest-runner-remote-lambda'),
   );
