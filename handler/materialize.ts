@@ -115,7 +115,7 @@ export function materialize(root: string, manifest: Manifest, blobs: BlobSource,
 }
 
 /** Joins a manifest path to the root and refuses anything that would land outside it. */
-export function inside(root: string, relative: string): string {
+function inside(root: string, relative: string): string {
   const abs = path.resolve(root, relative);
   if (!abs.startsWith(root + path.sep)) {
     throw new Error(`Manifest path "${relative}" resolves outside the run directory; refusing it.`);

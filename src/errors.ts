@@ -1,10 +1,4 @@
-export type ErrorCode =
-  | 'OPTIONS'
-  | 'JEST_NOT_FOUND'
-  | 'MIRROR'
-  | 'WORKER_CRASHED'
-  | 'INFRASTRUCTURE'
-  | 'UNSUPPORTED';
+export type ErrorCode = 'OPTIONS' | 'JEST_NOT_FOUND' | 'MIRROR';
 
 /** Expected failures of the runner: printed without our own stack, always with the fix. */
 export class RemoteRunnerError extends Error {

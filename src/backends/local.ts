@@ -54,10 +54,6 @@ export class LocalBackend implements Backend {
     for (let i = 0; i < options.workers; i++) this.#release(this.#spawn());
   }
 
-  get workers(): number {
-    return this.#options.workers;
-  }
-
   async ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>): Promise<{ project: ProjectPayload; stats: ShipStats }> {
     const stats = this.#store.add(mirror.sources);
     const prefix = this.#prefixFor(project.localBase, String(project.config.id));
