@@ -56,7 +56,7 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
       const root = rootFor(request.project, env);
       loaded = { payload: request.project, session: undefined as unknown as JestSession };
       if (env.root.kind === 'materialize') {
-        materializeOrAsk(request.project, env.root.dir, env.root.blobs);
+        materializeProject(request.project, env.root.dir, env.root.blobs);
         materializedKey = request.project.key;
       }
       lap('materialize');
@@ -64,7 +64,7 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
       projects.set(request.projectKey, loaded);
       lap('prepare');
     } else if (env.root.kind === 'materialize' && materializedKey !== request.projectKey) {
-      materializeOrAsk(loaded.payload, env.root.dir, env.root.blobs);
+      materializeProject(loaded.payload, env.root.dir, env.root.blobs);
       materializedKey = request.projectKey;
       lap('materialize');
     }
@@ -112,7 +112,7 @@ function rootFor(project: ProjectPayload, env: ExecuteEnvironment): string {
   return project.preparedRoot;
 }
 
-function materializeOrAsk(project: ProjectPayload, prefix: string, blobs: BlobSource): void {
+function materializeProject(project: ProjectPayload, prefix: string, blobs: BlobSource): void {
   const dir = treeDir(prefix, project.localBase);
   // Only this project's tree may exist under the prefix: another checkout's tree from an earlier
   // invocation of this container is removed, so no run can read another's files.
