@@ -5,23 +5,31 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { mergeManifest } from '../src/manifest-parts';
+import { decodePack, packsOf, singlePacks } from '../src/pack';
 import {
   PROTOCOL_VERSION,
   RunRequestSchema,
+  decodeProject,
   parseAt,
+  type Hash,
+  type Host,
   type ProjectPayload,
+  type RunRequest,
   type RunResponse,
   type TestEvent,
 } from '../src/protocol';
+import { fetchPacks } from './fetch';
 import { MissingBlobsError, materialize, treeDir, type BlobSource } from './materialize';
 import { JestSession, serializeError } from './session';
 
 export interface ExecuteEnvironment {
   /**
    * `prepared`: the local backend materialized the tree itself (shared by its workers).
-   * `materialize`: this process owns the prefix `dir` and brings it to each request's manifest.
+   * `materialize`: this process owns the prefix `dir` and brings it to each request's manifest,
+   * from its own content store `blobs` (filled from the request, or from the shared store).
    */
-  root: { kind: 'prepared' } | { kind: 'materialize'; dir: string; blobs: BlobSource };
+  root: { kind: 'prepared' } | { kind: 'materialize'; dir: string; blobs: BlobSource & { read?(hash: Hash): Buffer } };
   /** Live events (local workers stream them); otherwise they are returned with the response. */
   onEvent?: (event: TestEvent) => void;
 }
@@ -32,41 +40,60 @@ interface LoadedProject {
 }
 
 const projects = new Map<string, LoadedProject>();
+/** What the tree under the prefix holds: which project, brought in place for which run. */
 let materializedKey: string | undefined;
+let materializedRun: string | undefined;
 
 export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<RunResponse> {
   const timing: Record<string, number> = {};
   let mark = performance.now();
   const lap = (phase: string) => {
     const now = performance.now();
-    timing[phase] = Math.round((now - mark) * 100) / 100;
+    timing[phase] = (timing[phase] ?? 0) + Math.round((now - mark) * 100) / 100;
     mark = now;
   };
   try {
     const request = parseAt(RunRequestSchema, raw, 'run request');
-    if (request.blobs && env.root.kind === 'materialize') {
-      for (const [hash, base64] of Object.entries(request.blobs)) env.root.blobs.put(hash, Buffer.from(base64, 'base64'));
+    if (request.pack && env.root.kind === 'materialize') {
+      for (const [hash, bytes] of await decodePack(Buffer.from(request.pack, 'base64'))) env.root.blobs.put(hash, bytes);
     }
     lap('parse');
 
     let loaded = projects.get(request.projectKey);
     if (!loaded) {
-      if (!request.project) return { protocolVersion: PROTOCOL_VERSION, status: 'need-project' };
-      if (request.project.key !== request.projectKey) throw new Error('projectKey does not match project.key');
-      const root = rootFor(request.project, env);
-      loaded = { payload: request.project, session: undefined as unknown as JestSession };
-      if (env.root.kind === 'materialize') {
-        materializeProject(request.project, env.root.dir, env.root.blobs);
-        materializedKey = request.project.key;
+      let project = request.project ?? (env.root.kind === 'materialize' ? await projectFromStore(request, env.root.blobs) : undefined);
+      if (!project) {
+        return env.root.kind === 'materialize'
+          ? { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: [request.projectKey] }
+          : { protocolVersion: PROTOCOL_VERSION, status: 'need-project' };
       }
-      lap('materialize');
-      loaded.session = new JestSession(request.project, root);
+      if (project.manifest.parts?.length && env.root.kind === 'materialize') {
+        const expanded = await expandManifest(project, request, env.root.blobs);
+        if (Array.isArray(expanded)) return { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: expanded };
+        project = expanded;
+      }
+      if (project.key !== request.projectKey) throw new Error('projectKey does not match project.key');
+      lap('project');
+      if (env.root.kind === 'materialize') {
+        await materializeProject(project, request, env.root.dir, env.root.blobs, lap);
+        materializedKey = project.key;
+        materializedRun = request.runId;
+      }
+      loaded = { payload: project, session: new JestSession(project, rootFor(project, env)) };
       projects.set(request.projectKey, loaded);
       lap('prepare');
-    } else if (env.root.kind === 'materialize' && materializedKey !== request.projectKey) {
-      materializeProject(loaded.payload, env.root.dir, env.root.blobs);
+    } else if (env.root.kind === 'materialize' && (materializedKey !== request.projectKey || materializedRun !== request.runId)) {
+      // Another project, or a new run of the same one: whatever earlier runs (or their tests) left
+      // in the tree goes, so no run ever sees another's files.
+      await materializeProject(loaded.payload, request, env.root.dir, env.root.blobs, lap);
       materializedKey = request.projectKey;
-      lap('materialize');
+      materializedRun = request.runId;
+      // Switching trees purges modules loaded from the old one; a session built on them goes too.
+      if (!projects.has(request.projectKey)) {
+        loaded = { payload: loaded.payload, session: new JestSession(loaded.payload, rootFor(loaded.payload, env)) };
+        projects.set(request.projectKey, loaded);
+        lap('prepare');
+      }
     }
 
     const { session } = loaded;
@@ -83,15 +110,38 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
       .finally(restoreEnv);
     lap('run');
     if (outcome.kind === 'failure') {
-      return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing };
+      return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing, host: host() };
     }
-    return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing };
+    return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing, host: host() };
   } catch (error) {
     if (error instanceof MissingBlobsError) {
       return { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: error.missing };
     }
-    return { protocolVersion: PROTOCOL_VERSION, status: 'crashed', error: serializeError(error) };
+    const final = (error as { final?: unknown })?.final === true;
+    return { protocolVersion: PROTOCOL_VERSION, status: 'crashed', error: serializeError(error), ...(final ? { final } : {}) };
   }
+}
+
+/** The project description as a blob: from this container's store, else from the shared store. */
+async function projectFromStore(request: RunRequest, blobs: BlobSource & { read?(hash: Hash): Buffer }): Promise<ProjectPayload | undefined> {
+  if (!blobs.pathOf(request.projectKey) && request.store) await fetchPacks(request.store, singlePacks([request.projectKey]), blobs);
+  const file = blobs.pathOf(request.projectKey);
+  return file ? decodeProject(fs.readFileSync(file), request.projectKey) : undefined;
+}
+
+function host(): Host {
+  const memory = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  return { node: process.version, arch: process.arch, ...(memory > 0 ? { memoryMb: memory } : {}) };
+}
+
+/** The project with its manifest parts merged in, or the parts this container still lacks. */
+async function expandManifest(project: ProjectPayload, request: RunRequest, blobs: BlobSource): Promise<ProjectPayload | Hash[]> {
+  const parts = project.manifest.parts ?? [];
+  const lacking = () => parts.filter((h) => !blobs.pathOf(h));
+  if (lacking().length > 0 && request.store) await fetchPacks(request.store, singlePacks(lacking()), blobs);
+  const missing = lacking();
+  if (missing.length > 0) return missing;
+  return { ...project, manifest: mergeManifest(project.manifest, (h) => fs.readFileSync(blobs.pathOf(h)!)) };
 }
 
 /** Sets the forwarded variables for one run and puts the previous values back afterwards. */
@@ -112,7 +162,13 @@ function rootFor(project: ProjectPayload, env: ExecuteEnvironment): string {
   return project.preparedRoot;
 }
 
-function materializeProject(project: ProjectPayload, prefix: string, blobs: BlobSource): void {
+async function materializeProject(project: ProjectPayload, request: RunRequest, prefix: string, blobs: BlobSource, lap: (phase: string) => void): Promise<void> {
+  const missing = new Map(project.manifest.files.filter((f) => blobs.pathOf(f.hash) === undefined).map((f) => [f.hash, f.size]));
+  checkRoom(prefix, missing);
+  if (request.store && missing.size > 0) {
+    await fetchPacks(request.store, packsOf(project.manifest, new Set(missing.keys())), blobs);
+    lap('fetch');
+  }
   const dir = treeDir(prefix, project.localBase);
   // Only this project's tree may exist under the prefix: another checkout's tree from an earlier
   // invocation of this container is removed, so no run can read another's files.
@@ -125,6 +181,31 @@ function materializeProject(project: ProjectPayload, prefix: string, blobs: Blob
   }
   const stats = materialize(dir, project.manifest, blobs, { allowExternalLinks: false, statePath: `${prefix}.state.json` });
   if (stats.written + stats.removed + stats.linked > 0) forgetModulesUnder(prefix);
+  lap('materialize');
+}
+
+/** Blobs this container lacks are stored once and copied into the tree once: both must fit in /tmp. */
+function checkRoom(prefix: string, missing: Map<Hash, number>): void {
+  let free: number;
+  try {
+    fs.mkdirSync(path.dirname(prefix), { recursive: true });
+    const st = fs.statfsSync(path.dirname(prefix));
+    free = st.bavail * st.bsize;
+  } catch {
+    return;
+  }
+  let needed = 0;
+  for (const size of missing.values()) needed += 2 * size;
+  if (needed <= free) return;
+  const mb = (n: number) => `${Math.ceil(n / 1024 / 1024)} MB`;
+  throw Object.assign(
+    new Error(
+      `This project needs about ${mb(needed)} more in ${path.dirname(prefix)} (its blobs and the tree made from them), but only ${mb(free)} is free.\n` +
+        `Give the function more ephemeral storage (npx jest-runner-remote-lambda deploy --ephemeral-storage ${Math.min(10240, Math.ceil((needed * 1.5) / 1024 / 1024 / 512) * 512)}), ` +
+        'or ship less with the "exclude" option.',
+    ),
+    { final: true },
+  );
 }
 
 /**

@@ -1,25 +1,36 @@
 // Bundles the handler's entry points into single files (dist/handler/*.js): a worker process or a
 // Lambda container starts faster reading one file than resolving a few hundred modules (zod's).
 // The user's Jest is never bundled: the handler requires it at run time by path.
+//   worker.js  the embedded backend's worker process; the AWS SDK stays external (never loaded there)
+//   index.js   the Lambda entry (index.handler): self-contained, zip-ready
 const esbuild = require('esbuild');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-esbuild
-  .build({
-    absWorkingDir: root,
-    entryPoints: { worker: 'handler/worker.ts', index: 'handler/index.ts' },
-    outdir: 'dist/handler',
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: true,
-    logLevel: 'error',
-    metafile: true,
-  })
-  .then((result) => {
-    const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-    if (process.env.BUNDLE_VERBOSE) console.log(`handler bundle: ${bytes} bytes`);
+const common = {
+  absWorkingDir: root,
+  outdir: 'dist/handler',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'error',
+  metafile: true,
+  minify: true,
+  keepNames: true,
+  legalComments: 'external',
+  define: { __JRL_VERSION__: JSON.stringify(require('../package.json').version) },
+};
+
+Promise.all([
+  esbuild.build({ ...common, entryPoints: { worker: 'handler/worker.ts' }, external: ['@aws-sdk/*'] }),
+  esbuild.build({ ...common, entryPoints: { index: 'handler/index.ts' } }),
+])
+  .then((results) => {
+    if (!process.env.BUNDLE_VERBOSE) return;
+    for (const result of results) {
+      for (const [file, o] of Object.entries(result.metafile.outputs)) console.log(`${file}: ${o.bytes} bytes`);
+    }
   })
   .catch(() => process.exit(1));

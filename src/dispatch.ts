@@ -6,11 +6,11 @@
 import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransportError, type Backend } from './backends/types';
-import { PROTOCOL_VERSION, type FileWrite, type ProjectPayload, type RunRequest, type SerializedError, type TestEvent } from './protocol';
+import { PROTOCOL_VERSION, type FileWrite, type Host, type ProjectPayload, type RunRequest, type SerializedError, type TestEvent } from './protocol';
 
 export type FileOutcome =
-  | { kind: 'result'; result: Record<string, unknown>; writes: FileWrite[]; timing: Record<string, number> }
-  | { kind: 'failure'; error: SerializedError; timing?: Record<string, number> }
+  | { kind: 'result'; result: Record<string, unknown>; writes: FileWrite[]; timing: Record<string, number>; host?: Host }
+  | { kind: 'failure'; error: SerializedError; timing?: Record<string, number>; host?: Host }
   | { kind: 'cancelled' };
 
 export interface DispatchItem {
@@ -35,6 +35,8 @@ export interface DispatchOptions {
 }
 
 const BACKOFF_BASE_MS = 200;
+/** need-blobs rounds in a row that may leave as many blobs missing as before. */
+const MAX_STALLED_ROUNDS = 3;
 const BACKOFF_CAP_MS = 5_000;
 
 export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
@@ -53,8 +55,9 @@ export async function dispatch(items: DispatchItem[], options: DispatchOptions):
 
 async function runOne(item: DispatchItem, options: DispatchOptions): Promise<FileOutcome> {
   let sendProject = false;
-  let blobs: Record<string, string> | undefined;
+  let supplied: Pick<RunRequest, 'pack'> = {};
   let lastMissing = Infinity;
+  let stalls = 0;
   let lastError: Error | undefined;
   for (let attempt = 0; attempt <= options.retries; ) {
     if (options.signal.aborted) return { kind: 'cancelled' };
@@ -65,7 +68,7 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
       projectKey: item.project.key,
       ...(sendProject ? { project: item.project } : {}),
       testPath: item.testPath,
-      ...(blobs ? { blobs } : {}),
+      ...supplied,
       changedFiles: options.changedFiles,
       sourcesRelatedToTestsInChangedFiles: options.sourcesRelatedToTestsInChangedFiles,
     };
@@ -79,34 +82,27 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
           sendProject = true;
           continue;
         case 'need-blobs': {
-          // The remote store lacks bytes (a cold container without S3): send them along, in as many
-          // rounds as the payload limit needs, as long as every round makes progress.
+          // The remote side lacks bytes (a cold container): make them reachable and ask again, in
+          // as many rounds as the payload limit needs, as long as every round makes progress.
+          // (Another container than the one supplied may answer next: allow a few rounds without progress.)
           const missing = response.missing.length;
-          if (!options.backend.blobsFor || missing >= lastMissing) {
-            throw new TransportError(`The handler still lacks ${missing} blob(s) after they were shipped.`, true);
+          stalls = missing >= lastMissing ? stalls + 1 : 0;
+          if (!options.backend.supply || stalls > MAX_STALLED_ROUNDS) {
+            throw new TransportError(`The handler still lacks ${missing} blob(s) after they were shipped ${stalls} time(s).`, true);
           }
           lastMissing = missing;
-          const { blobs: _previous, ...bare } = request;
-          blobs = options.backend.blobsFor(bare, response.missing);
-          if (Object.keys(blobs).length === 0) {
-            throw new TransportError(
-              'A file this test needs is too large to travel inside one Lambda request (6 MB). ' +
-                'Leave it out with the "exclude" option if no test reads it, or run this file with the local backend ' +
-                '(JEST_REMOTE_LAMBDA_BACKEND=local); shipping through S3 is not available yet.',
-              false,
-            );
-          }
+          const { pack: _previous, ...bare } = request;
+          supplied = await options.backend.supply(bare, response.missing);
           continue;
         }
         case 'crashed':
-          throw new TransportError(`The handler failed: ${response.error.message}`, true);
+          throw new TransportError(`The handler failed: ${response.error.message}`, !response.final);
         case 'completed':
-          blobs = undefined;
           for (const e of [...events, ...response.events]) await options.onEvent(item, e);
-          return { kind: 'result', result: response.result, writes: response.writes, timing: response.timing };
+          return { kind: 'result', result: response.result, writes: response.writes, timing: response.timing, host: response.host };
         case 'failed':
           for (const e of [...events, ...response.events]) await options.onEvent(item, e);
-          return { kind: 'failure', error: response.error, timing: response.timing };
+          return { kind: 'failure', error: response.error, timing: response.timing, host: response.host };
       }
     } catch (error) {
       if (options.signal.aborted) return { kind: 'cancelled' };
@@ -115,6 +111,9 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
       if (!(e instanceof TransportError) || !e.retryable || attempt === options.retries) break;
       options.onRetry?.(item, e);
       attempt++;
+      // The next attempt may land on another container, with other blobs.
+      lastMissing = Infinity;
+      stalls = 0;
       await sleep(jitteredBackoff(attempt));
     }
   }

@@ -17,9 +17,10 @@ import { dispatch, type DispatchItem } from './dispatch';
 import { RemoteRunnerError } from './errors';
 import { locateJest, type LocatedJest } from './jest-locate';
 import { resolveOptions, type ResolvedOptions } from './options';
-import type { ProjectPayload, TestEvent } from './protocol';
+import { encodeProject, type Host, type ProjectPayload, type TestEvent } from './protocol';
 import { applyWrites, toJestError, toTestResult } from './results';
 import type { ShipStats } from './ship';
+import { lambdaSummary } from './summary';
 
 export { defineRemoteLambdaOptions, type RemoteLambdaOptions } from './options';
 export { RemoteRunnerError } from './errors';
@@ -115,10 +116,10 @@ export default class RemoteLambdaRunner {
             moduleMap: test.context.moduleMap.toJSON(),
             env: remote ? forwardedEnv(options.env, jest.forceColor) : {},
           };
-          const key = sha256(JSON.stringify(base));
+          const key = sha256(encodeProject(base));
           const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
-          shippedFiles.set(key, (file) => inMirror.has(file));
           const { project, stats } = await backend.ship(mirror, { ...base, key });
+          shippedFiles.set(project.key, (file) => inMirror.has(file));
           for (const k of Object.keys(shipped) as Array<keyof ShipStats>) shipped[k] += stats[k];
           timing.ship! += performance.now() - t;
           return project;
@@ -149,6 +150,7 @@ export default class RemoteLambdaRunner {
     }
 
     let retries = 0;
+    const hosts = new Map<string, Host>();
     const handlerTiming: Record<string, number> = {};
     const invokeStart = performance.now();
     try {
@@ -172,6 +174,7 @@ export default class RemoteLambdaRunner {
           const test = byPath.get(item)!;
           if (outcome.kind !== 'cancelled') {
             for (const [phase, ms] of Object.entries(outcome.timing ?? {})) handlerTiming[phase] = (handlerTiming[phase] ?? 0) + ms;
+            if (outcome.host) hosts.set(JSON.stringify(outcome.host), outcome.host);
           }
           if (outcome.kind === 'result') {
             try {
@@ -196,7 +199,8 @@ export default class RemoteLambdaRunner {
       }
     }
     if (backend.name === 'lambda' && !this.#globalConfig.silent) {
-      process.stderr.write(`${lambdaSummary(backend as LambdaBackend, items.length, retries, shipped)}\n`);
+      const { stats } = backend as LambdaBackend;
+      process.stderr.write(`${lambdaSummary({ files: items.length, retries, shipped, stats, hosts: [...hosts.values()], bucket: options.bucket })}\n`);
     }
     if (options.debug) {
       const total = performance.now() - started;
@@ -216,7 +220,7 @@ export default class RemoteLambdaRunner {
 }
 
 function getBackend(options: ResolvedOptions, cacheDir: string, workers: number, jest: LocatedJest): Backend {
-  const key = JSON.stringify([options.backend, cacheDir, workers, jest.forceColor]);
+  const key = JSON.stringify([options.backend, cacheDir, workers, jest.forceColor, options.function, options.qualifier, options.bucket, options.bucketPrefix]);
   let backend = backends.get(key);
   if (!backend) {
     if (options.backend === 'lambda') {
@@ -228,6 +232,7 @@ function getBackend(options: ResolvedOptions, cacheDir: string, workers: number,
         region: options.region,
         cacheDir,
         invokeTimeoutMs: options.invokeTimeoutMs,
+        store: options.bucket ? { kind: 's3', bucket: options.bucket, prefix: options.bucketPrefix, region: options.region } : undefined,
       });
     } else {
       backend = new LocalBackend({ workers, cacheDir, forceColor: jest.forceColor });
@@ -247,22 +252,6 @@ function forwardedEnv(allow: string[], forceColor: boolean): Record<string, stri
   // Matcher messages (and so snapshots) depend on colour: use the decision Jest's workers would get.
   env.FORCE_COLOR = forceColor ? '1' : '0';
   return env;
-}
-
-/** Price of Lambda compute per GB-second (x86, first tier, us-east-1) and per request, USD. */
-const USD_PER_GB_SECOND = 0.0000166667;
-const USD_PER_REQUEST = 0.2 / 1_000_000;
-
-function lambdaSummary(backend: LambdaBackend, files: number, retries: number, shipped: ShipStats): string {
-  const { stats } = backend;
-  const gbSeconds = stats.billedMbMs / 1024 / 1000;
-  const usd = gbSeconds * USD_PER_GB_SECOND + stats.invocations * USD_PER_REQUEST;
-  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return (
-    `remote-lambda: ${files} file(s) on Lambda, ${stats.invocations} invocation(s), ${retries} retr${retries === 1 ? 'y' : 'ies'} ` +
-    `(${stats.throttles} throttled); shipped ${mb(stats.inlineBlobBytes)} inline, store new ${mb(shipped.newBytes)} / cached ${mb(shipped.cachedBytes)}; ` +
-    `billed ${gbSeconds.toFixed(2)} GB-s ≈ $${usd.toFixed(4)}`
-  );
 }
 
 function stringsOf(value: unknown, out: string[] = []): string[] {

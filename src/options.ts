@@ -31,6 +31,25 @@ export const RemoteLambdaOptionsSchema = z
      */
     region: z.string().min(1).optional(),
     /**
+     * S3 bucket used as the shared content store (backend `lambda`): only packs the bucket lacks
+     * are uploaded, and cold containers download what they need from it instead of asking the
+     * runner. Without it, blobs travel inside invocations (6 MB each). Results too large for a
+     * Lambda response come back through it too.
+     */
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)')
+      .optional(),
+    /**
+     * Key prefix inside the bucket (end it with "/").
+     * @default "jest-runner-remote-lambda/"
+     */
+    bucketPrefix: z
+      .string()
+      .max(512)
+      .refine((p) => p === '' || p.endsWith('/'), 'must be empty or end with "/"')
+      .default('jest-runner-remote-lambda/'),
+    /**
      * Invocations in flight at once on the lambda backend (independent of local cores).
      * @default 50
      */
@@ -165,6 +184,10 @@ function fixFor(key: string): string {
       return `Use a list of paths or globs, e.g. ["fixtures/**"] (${envName(key)} takes a comma-separated list).`;
     case 'debug':
       return `Use true or false (${envName(key)}=1 or 0).`;
+    case 'bucket':
+      return 'Use the name of an existing S3 bucket, e.g. "my-team-jest-cache" (not an ARN or s3:// URL).';
+    case 'bucketPrefix':
+      return 'Use a key prefix ending with "/", e.g. "jest/", or "" for the bucket root.';
     default:
       return `See the options table in the jest-runner-remote-lambda README.`;
   }

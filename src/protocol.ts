@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase sha256 hex digest');
 export type Hash = z.infer<typeof HashSchema>;
@@ -40,6 +40,13 @@ export const ManifestSchema = z.object({
   files: z.array(FileEntrySchema),
   links: z.array(LinkEntrySchema),
   dirs: z.array(RelativePathSchema),
+  /**
+   * Directories whose files travel together as one pack (installed packages: they change
+   * together and are many small files); see src/pack.ts. Other files travel one blob each.
+   */
+  packDirs: z.array(RelativePathSchema).optional(),
+  /** Further entries, as blobs (see src/manifest-parts.ts); the handler merges them in. */
+  parts: z.array(HashSchema).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -55,6 +62,7 @@ export type JestRuntime = z.infer<typeof JestRuntimeSchema>;
 
 /** Everything that is the same for all test files of one Jest project in one run. */
 export const ProjectPayloadSchema = z.object({
+  /** sha256 of the project's description as it travels as a blob (see `projectBlob`). */
   key: HashSchema,
   /** Absolute local directory that the remote root stands for. */
   localBase: z.string().min(1),
@@ -73,18 +81,34 @@ export const ProjectPayloadSchema = z.object({
 });
 export type ProjectPayload = z.infer<typeof ProjectPayloadSchema>;
 
+/**
+ * A shared content store the handler may read blobs from (objects are packs, see src/pack.ts,
+ * under `<prefix>packs/<pack key>`), and write answers too large for the response to.
+ */
+export const StoreSchema = z.object({
+  kind: z.literal('s3'),
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name'),
+  prefix: z.string().max(512).refine((p) => p === '' || p.endsWith('/'), 'must be empty or end with "/"'),
+  region: z.string().optional(),
+});
+export type Store = z.infer<typeof StoreSchema>;
+
 export const RunRequestSchema = z.object({
   protocolVersion: z.literal(PROTOCOL_VERSION),
   runId: z.string().min(1),
   projectKey: HashSchema,
-  /** Sent when the handler answered `need-project` (or proactively on a first request). */
+  /**
+   * Inline project description (the embedded backend, or on `need-project`). Remote handlers
+   * otherwise load it as the blob `projectKey` from their store, the shared store or `pack`.
+   */
   project: ProjectPayloadSchema.optional(),
+  store: StoreSchema.optional(),
   /** Jest's own choice for this run: in band (its process) or on its worker pool. */
   mode: z.enum(['in-band', 'worker']),
   /** Absolute local path of the one test file to run. */
   testPath: z.string().min(1),
-  /** Blob bytes (base64) the handler said it lacks; verified against their hash on arrival. */
-  blobs: z.record(HashSchema, z.string()).optional(),
+  /** Blobs the handler said it lacks, as one pack (base64); each verified against its hash on arrival. */
+  pack: z.string().optional(),
   changedFiles: z.array(z.string()).optional(),
   sourcesRelatedToTestsInChangedFiles: z.array(z.string()).optional(),
 });
@@ -106,6 +130,15 @@ export const TestEventSchema = z.object({
 export type TestEvent = z.infer<typeof TestEventSchema>;
 
 export const PhaseTimingSchema = z.record(z.string(), z.number());
+
+/** Where an answer came from: for the cost estimate (architecture, memory) and version warnings. */
+export const HostSchema = z.object({
+  node: z.string(),
+  arch: z.string(),
+  /** AWS_LAMBDA_FUNCTION_MEMORY_SIZE, when running in Lambda. */
+  memoryMb: z.number().optional(),
+});
+export type Host = z.infer<typeof HostSchema>;
 
 /**
  * A file the run changed in its tree that belongs in the user's checkout: a snapshot file written,
@@ -135,6 +168,7 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     writes: z.array(FileWriteSchema),
     events: z.array(TestEventSchema),
     timing: PhaseTimingSchema,
+    host: HostSchema.optional(),
   }),
   z.object({
     /** The test file could not run (Jest's `test-file-failure`): reported, never retried. */
@@ -143,6 +177,7 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     error: SerializedErrorSchema,
     events: z.array(TestEventSchema),
     timing: PhaseTimingSchema,
+    host: HostSchema.optional(),
   }),
   z.object({
     protocolVersion: z.literal(PROTOCOL_VERSION),
@@ -158,9 +193,35 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     protocolVersion: z.literal(PROTOCOL_VERSION),
     status: z.literal('crashed'),
     error: SerializedErrorSchema,
+    /** Retrying cannot help (permissions, a missing bucket): report at once. */
+    final: z.boolean().optional(),
   }),
 ]);
 export type RunResponse = z.infer<typeof RunResponseSchema>;
+
+/**
+ * How a remote answer travels when its JSON would not fit Lambda's 6 MB response: gzip + base64
+ * inline, or (too large even so) written to the request's store under `key` for the runner to
+ * fetch and delete. The runner unwraps these before anything else sees the answer.
+ */
+export const ResponseEnvelopeSchema = z.discriminatedUnion('status', [
+  z.object({ protocolVersion: z.literal(PROTOCOL_VERSION), status: z.literal('compressed'), data: z.string() }),
+  z.object({ protocolVersion: z.literal(PROTOCOL_VERSION), status: z.literal('offloaded'), key: z.string().min(1), bytes: z.number().int() }),
+]);
+export type ResponseEnvelope = z.infer<typeof ResponseEnvelopeSchema>;
+
+/** A health check (`doctor`, `deploy`): which handler answers, on which Node, with how much /tmp. */
+export const PingRequestSchema = z.object({ protocolVersion: z.number().int(), kind: z.literal('ping') });
+export const PongSchema = z.object({
+  protocolVersion: z.number().int(),
+  status: z.literal('pong'),
+  handlerVersion: z.string(),
+  node: z.string(),
+  arch: z.string(),
+  tmpFreeBytes: z.number().optional(),
+  warm: z.boolean(),
+});
+export type Pong = z.infer<typeof PongSchema>;
 
 /** Messages between the local backend and its worker processes. */
 export const WorkerInboundSchema = z.discriminatedUnion('type', [
@@ -174,6 +235,24 @@ export const WorkerOutboundSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('response'), id: z.number().int(), response: z.unknown() }),
 ]);
 export type WorkerOutbound = z.infer<typeof WorkerOutboundSchema>;
+
+/**
+ * The project description as it travels to remote handlers: a blob like any other, named by the
+ * sha256 of these bytes (so `key` itself is not part of them).
+ */
+export function encodeProject(project: Omit<ProjectPayload, 'key' | 'preparedRoot'>): Buffer {
+  return Buffer.from(JSON.stringify(project));
+}
+
+export function decodeProject(bytes: Buffer, key: Hash): ProjectPayload {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new ProtocolError(`The project description ${key} is not JSON: ${(error as Error).message}`);
+  }
+  return parseAt(ProjectPayloadSchema, { ...(value as object), key }, `project description ${key}`);
+}
 
 /** Parses at a boundary; the error names where parsing failed, one line per issue. */
 export function parseAt<T>(schema: z.ZodType<T>, value: unknown, where: string): T {

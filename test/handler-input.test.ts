@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execute } from '../handler/execute';
+import { handler } from '../handler/index';
+import { decodePack, encodePackSync } from '../src/pack';
 import { materialize } from '../handler/materialize';
 import { PROTOCOL_VERSION, RunRequestSchema, RunResponseSchema, type Manifest } from '../src/protocol';
 import { LocalBlobStore } from '../src/ship';
@@ -106,4 +108,86 @@ test('responses round-trip through their schema unchanged', () => {
     timing: { run: 1.5 },
   };
   expect(RunResponseSchema.parse(JSON.parse(JSON.stringify(response)))).toEqual(response);
+});
+
+describe('the Lambda entry point', () => {
+  let lambdaWork: string;
+  beforeAll(() => {
+    lambdaWork = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-lambda-entry-'));
+    process.env.JEST_REMOTE_LAMBDA_WORK_DIR = lambdaWork;
+  });
+  afterAll(() => {
+    delete process.env.JEST_REMOTE_LAMBDA_WORK_DIR;
+    fs.rmSync(lambdaWork, { recursive: true, force: true });
+  });
+  const stored = () => (fs.existsSync(path.join(lambdaWork, 'store')) ? fs.readdirSync(path.join(lambdaWork, 'store'), { recursive: true }).filter((f) => String(f).length > 60) : []);
+
+  const remoteRequest = (extra: Record<string, unknown>) => ({
+    protocolVersion: PROTOCOL_VERSION,
+    runId: 'r',
+    mode: 'worker',
+    projectKey: hash('{}'),
+    testPath: '/p/a.test.js',
+    ...extra,
+  });
+
+  test('a request of another protocol version is answered with the fix, and is final', async () => {
+    const response = (await handler({ protocolVersion: 1, runId: 'r' })) as { status: string; final: boolean; error: { message: string } };
+    expect(response.status).toBe('crashed');
+    expect(response.final).toBe(true);
+    expect(response.error.message).toMatch(/runs the jest-runner-remote-lambda \S+ handler \(protocol 2\); the runner sent protocol 1\.\n/);
+    expect(response.error.message).toContain('npx jest-runner-remote-lambda deploy');
+  });
+
+  test('a ping says which handler, Node and architecture answer', async () => {
+    expect(await handler({ protocolVersion: PROTOCOL_VERSION, kind: 'ping' })).toMatchObject({
+      status: 'pong',
+      protocolVersion: PROTOCOL_VERSION,
+      node: process.version,
+      arch: process.arch,
+      handlerVersion: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
+  });
+
+  test('a project it lacks is asked for by its key', async () => {
+    expect(await handler(remoteRequest({}))).toEqual({ protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: [hash('{}')] });
+  });
+
+  test('an inline pack whose bytes do not match their hash is refused, and nothing is stored', async () => {
+    const forged = encodePackSync([[hash('the real bytes'), Buffer.from('forged bytes')]]);
+    const response = (await handler(remoteRequest({ pack: forged.toString('base64') }))) as { status: string; error: { message: string } };
+    expect(response.status).toBe('crashed');
+    expect(response.error.message).toMatch(/does not match its content/);
+    expect(stored()).toEqual([]);
+  });
+
+  test('a pack that would inflate past the limit is refused before it fills memory', async () => {
+    const bomb = encodePackSync([[hash('x'), Buffer.alloc(1_000_000)]]);
+    expect(bomb.length).toBeLessThan(5_000);
+    await expect(decodePack(bomb, 100_000)).rejects.toThrow('The pack inflates to more than 100000 bytes; refusing it.');
+  });
+
+  test('a truncated inline pack is refused', async () => {
+    const pack = encodePackSync([[hash('hello'), Buffer.from('hello')]]);
+    const response = (await handler(remoteRequest({ pack: pack.subarray(0, pack.length - 8).toString('base64') }))) as { status: string; error: { message: string } };
+    expect(response.status).toBe('crashed');
+    expect(response.error.message).toMatch(/unexpected end of file|truncated/);
+  });
+
+  test('a project description that is not what its key says is refused', async () => {
+    const body = Buffer.from(JSON.stringify({ localBase: '/p' }));
+    const pack = encodePackSync([[hash('{}'), body]]);
+    const response = (await handler(remoteRequest({ pack: pack.toString('base64') }))) as { status: string; error: { message: string } };
+    expect(response.status).toBe('crashed');
+    expect(response.error.message).toMatch(/does not match its content/);
+  });
+
+  test('a malformed project description names what is wrong', async () => {
+    const body = Buffer.from(JSON.stringify({ localBase: '/p', manifest: { files: [{ path: '../../etc/passwd', hash: hash('x'), size: 1 }], links: [], dirs: [] } }));
+    const key = crypto.createHash('sha256').update(body).digest('hex');
+    const pack = encodePackSync([[key, body]]);
+    const response = (await handler(remoteRequest({ projectKey: key, pack: pack.toString('base64') }))) as { status: string; error: { message: string } };
+    expect(response.status).toBe('crashed');
+    expect(response.error.message).toMatch(/Invalid project description[\s\S]*must not contain ".."/);
+  });
 });

@@ -1,18 +1,20 @@
 /**
  * The lambda backend end to end: the real @aws-sdk/client-lambda invoking this package's built
  * handler in serverless-offline on 127.0.0.1, from a project that installed the package from its
- * tarball. The whole tree (node_modules included) travels as content-addressed blobs, inline.
+ * tarball, without a bucket: the whole tree (node_modules included) travels inline, as packs of
+ * content-addressed blobs in rounds that fit Lambda's payload limit.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { installWithJest, packRunner } from './support/pack';
-import { FUNCTION_NAME, startFaultProxy, startOffline, type Offline } from './support/offline';
+import { FUNCTION_NAME, startFaultProxy, startOffline, type FaultProxy, type Offline } from './support/offline';
 import { REPO, comparable, runJest } from './support/run-jest';
 
 let work: string;
 let project: string;
 let offline: Offline;
+let limits: FaultProxy;
 let lambdaEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
@@ -25,10 +27,12 @@ beforeAll(async () => {
   for (const example of ['fixtures', 'failures']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
 
   offline = await startOffline(REPO, path.join(work, 'lambda-tmp'), path.join(work, 'service'));
+  // every invocation is held to Lambda's 6 MB payload limits, which the emulator does not enforce
+  limits = await startFaultProxy(offline.endpoint, [], 'pass', path.join(work, 'limits.log'));
   lambdaEnv = {
     JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
     JEST_REMOTE_LAMBDA_FUNCTION: FUNCTION_NAME,
-    AWS_ENDPOINT_URL_LAMBDA: offline.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: limits.endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'x',
     AWS_SECRET_ACCESS_KEY: 'x',
@@ -36,6 +40,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  limits?.stop();
   await offline?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
@@ -44,15 +49,18 @@ test.each(['fixtures', 'failures'])('example %s gives the default runner\'s resu
   const cwd = path.join(project, example);
   const reference = runJest(cwd, { runner: 'default' });
   const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
-  expect(ours.stderr).toMatch(/remote-lambda: \d+ file\(s\) on Lambda, \d+ invocation\(s\)/);
+  expect(ours.stderr).toMatch(/remote-lambda: \d+ file\(s\) on Lambda \(Node v\d+[^)]*\), \d+ invocation\(s\)/);
   expect(reference.json.numTotalTests).toBeGreaterThan(0);
   expect(comparable(ours)).toEqual(comparable(reference));
+  // the cold container got the tree (node_modules included) inline, in rounds inside the limits
+  if (example === 'fixtures') expect(limits.log()).toContain('pass:need-blobs');
+  expect(limits.log().filter((l) => l.endsWith('too-large'))).toEqual([]);
 });
 
 test('a second run ships nothing new and still matches', () => {
   const cwd = path.join(project, 'fixtures');
   const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
-  expect(ours.stderr).toMatch(/shipped 0\.0 MB inline, store new 0\.0 MB/);
+  expect(ours.stderr).toMatch(/shipped 0\.0 MB inline/);
   expect(ours.json.numFailedTests).toBe(0);
 });
 
@@ -78,13 +86,14 @@ describe('faults between the runner and Lambda', () => {
     }
   };
   const fixturesReference = () => runJest(path.join(project, 'fixtures'), { runner: 'default' });
+  // (these proxies stand in front of the emulator directly: each scripts its own faults)
 
   test('throttling, 5xx, resets, garbage and truncated answers are retried; results stay exact', async () => {
     const script = ['429', '500', '503', 'reset', 'garbage', 'truncated'];
     // one file at a time: the first file meets all six faults, then its seventh attempt passes
     const { run, log } = await proxied(script, 'pass', { JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_RETRIES: '6' });
     expect(log.slice(0, script.length)).toEqual(script);
-    expect(run.stderr).toMatch(/3 file\(s\) on Lambda, \d+ invocation\(s\), 6 retries \(1 throttled\)/);
+    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), \d+ invocation\(s\), 6 retries \(1 throttled\)/);
     expect(comparable(run)).toEqual(comparable(fixturesReference()));
   });
 
@@ -117,6 +126,15 @@ describe('faults between the runner and Lambda', () => {
     const { run, log } = await proxied([], 'hang', { JEST_REMOTE_LAMBDA_RETRIES: '0', JEST_REMOTE_LAMBDA_INVOKE_TIMEOUT_MS: '1500' });
     expect(log).toEqual(Array(3).fill('hang'));
     for (const file of run.json.testResults) expect(file.message).toContain(`No answer from Lambda function ${FUNCTION_NAME} within 1500 ms`);
+  });
+
+  test('a function running another protocol version: every file fails once, saying to redeploy', async () => {
+    const { run, log } = await proxied([], 'old-protocol', { JEST_REMOTE_LAMBDA_RETRIES: '2' });
+    expect(log).toEqual(Array(3).fill('old-protocol'));
+    for (const file of run.json.testResults) {
+      expect(file.message).toContain(`Lambda function ${FUNCTION_NAME} runs a handler of protocol 1; this runner speaks protocol 2.`);
+      expect(file.message).toContain('npx jest-runner-remote-lambda deploy');
+    }
   });
 
   test('real test failures are never retried: one handler run per file', async () => {

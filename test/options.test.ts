@@ -19,7 +19,16 @@ test('defaults', () => {
     concurrency: 50,
     invokeTimeoutMs: 910_000,
     env: [],
+    bucketPrefix: 'jest-runner-remote-lambda/',
   });
+});
+
+test('a bucket given as a URL is refused with the fix', () => {
+  expect(() => resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_BUCKET: 's3://team-cache' })).toThrow(
+    'Invalid jest-runner-remote-lambda option JEST_REMOTE_LAMBDA_BUCKET (environment): expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), got `"s3://team-cache"` (string).\n' +
+      'Use the name of an existing S3 bucket, e.g. "my-team-jest-cache" (not an ARN or s3:// URL).',
+  );
+  expect(() => resolveOptions(rootDir, { bucketPrefix: 'jest' }, {})).toThrow('must be empty or end with "/"');
 });
 
 test('precedence: environment > runner options > config file > defaults', () => {

@@ -1,4 +1,4 @@
-import type { ProjectPayload, RunRequest, RunResponse, TestEvent } from '../protocol';
+import type { Hash, ProjectPayload, RunRequest, RunResponse, TestEvent } from '../protocol';
 import type { ShipStats } from '../ship';
 import type { Mirror } from '../bundle/mirror';
 
@@ -13,10 +13,12 @@ export interface Backend {
   /** Makes the project's blobs available to the remote side; returns what it had to move. */
   ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>): Promise<{ project: ProjectPayload; stats: ShipStats }>;
   /**
-   * For backends whose remote side can lack blobs: as many of `missing` as fit next to `request`
-   * in one invocation (base64), or an empty object when not even one fits.
+   * For backends whose remote side can lack blobs (a cold container): makes `missing` reachable for
+   * the next attempt of `request` and returns what to add to it: an inline pack of as many as fit,
+   * or nothing after putting them (back) into a shared store. Throws a TransportError when
+   * nothing can be made to fit.
    */
-  blobsFor?(request: RunRequest, missing: string[]): Record<string, string>;
+  supply?(request: RunRequest, missing: Hash[]): Promise<Pick<RunRequest, 'pack'>>;
   /** Moves one request to a worker. Rejects only on transport failure; failing tests resolve. */
   invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse>;
   /** Stops workers and releases resources; a backend kept for watch mode is closed on exit. */

@@ -74,6 +74,7 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
   const files = new Map<string, FileEntry>();
   const links = new Map<string, LinkEntry>();
   const dirs = new Set<string>();
+  const packDirs = new Set<string>();
   const sources = new Map<string, string>();
   const excluded = input.exclude.length > 0 ? picomatch(input.exclude, { dot: true }) : () => false;
   const skipDirs = new Set(input.skipDirs.map((d) => path.resolve(d)));
@@ -114,7 +115,9 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
     if (skipDirs.has(dir)) return;
     if (key && dirs.has(key)) return;
     if (key) dirs.add(key);
-    const inNodeModules = key.split('/').includes('node_modules');
+    const segments = key.split('/');
+    const inNodeModules = segments.includes('node_modules');
+    if (ship && isPackageDir(segments)) packDirs.add(key);
     for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
       if (NEVER_SHIP.has(d.name) || (inNodeModules && NODE_MODULES_SKIP.has(d.name))) continue;
       const abs = path.join(dir, d.name);
@@ -178,6 +181,7 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
       files: [...files.values()].sort(byPath),
       links: [...links.values()].sort(byPath),
       dirs: [...dirs].sort(),
+      ...(packDirs.size > 0 ? { packDirs: [...packDirs].sort() } : {}),
     },
     sources,
     bytes,
@@ -202,6 +206,14 @@ export function referencedPaths(strings: string[], base: string, rootDir: string
     out.add(path.resolve(candidate));
   }
   return [...out];
+}
+
+/** `…/node_modules/<name>` or `…/node_modules/@scope/<name>`: an installed package's folder. */
+function isPackageDir(segments: string[]): boolean {
+  const n = segments.length;
+  const name = segments[n - 1] ?? '';
+  if (n >= 2 && segments[n - 2] === 'node_modules') return !name.startsWith('.') && !name.startsWith('@');
+  return n >= 3 && segments[n - 3] === 'node_modules' && segments[n - 2]!.startsWith('@');
 }
 
 function commonAncestor(a: string, b: string): string {

@@ -9,6 +9,11 @@
  * later ones get `then`. Each invoke appends one line to the log file: its fault, or for a
  * passed-through invoke `pass:<status of the handler's answer>`. Prints the
  * port it listens on (127.0.0.1) as the first line on stdout.
+ *
+ * Every passed-through invoke is held to Lambda's synchronous payload limits, which the emulator
+ * does not enforce: a request over 6,291,456 bytes gets Lambda's 413, an answer over 6,291,556
+ * bytes Lambda's `Function.ResponseSizeTooLarge` error (logged as `pass:request-too-large` and
+ * `pass:response-too-large`).
  */
 const fs = require('node:fs');
 const http = require('node:http');
@@ -16,6 +21,8 @@ const http = require('node:http');
 const [target, faultsJson, logFile] = process.argv.slice(2);
 const faults = JSON.parse(faultsJson);
 const upstream = new URL(target);
+const REQUEST_LIMIT_BYTES = 6_291_456;
+const RESPONSE_LIMIT_BYTES = 6_291_556;
 let count = 0;
 
 const json = (res, status, headers, body) => {
@@ -49,7 +56,14 @@ const server = http.createServer((req, res) => {
         return json(res, 200, { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' }, { errorType: 'Runtime.ExitError', errorMessage: 'RequestId: 1 Error: Runtime exited with error: signal: killed' });
       case 'garbage':
         return json(res, 200, {}, '<<this is not json>>');
+      case 'old-protocol':
+        return json(res, 200, {}, { protocolVersion: 1, status: 'need-project' });
       default: {
+        const requestBytes = Buffer.concat(chunks);
+        if (fault === 'pass' && requestBytes.length > REQUEST_LIMIT_BYTES) {
+          fs.appendFileSync(logFile, 'pass:request-too-large\n');
+          return json(res, 413, { 'x-amzn-errortype': 'RequestTooLargeException' }, { Type: 'User', message: `Request must be smaller than ${REQUEST_LIMIT_BYTES} bytes for the InvokeFunction operation` });
+        }
         const forward = http.request(
           { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
           (up) => {
@@ -58,6 +72,10 @@ const server = http.createServer((req, res) => {
             up.on('end', () => {
               let bytes = Buffer.concat(body);
               const headers = { ...up.headers };
+              if (fault === 'pass' && up.statusCode === 200 && bytes.length > RESPONSE_LIMIT_BYTES) {
+                fs.appendFileSync(logFile, 'pass:response-too-large\n');
+                return json(res, 200, { 'x-amz-function-error': 'Unhandled' }, { errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_LIMIT_BYTES} bytes).`, errorType: 'Function.ResponseSizeTooLarge' });
+              }
               if (fault === 'pass') {
                 let status = 'unparsed';
                 try {
@@ -77,7 +95,7 @@ const server = http.createServer((req, res) => {
           },
         );
         forward.on('error', (e) => json(res, 502, {}, { message: e.message }));
-        forward.end(Buffer.concat(chunks));
+        forward.end(requestBytes);
       }
     }
   });

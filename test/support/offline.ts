@@ -33,7 +33,7 @@ export async function freePort(): Promise<number> {
  * `--useInProcess`: the handler must `chdir` into the tree it runs (worker threads cannot), and our
  * handler serializes its invocations, so the emulator behaves as one warm container.
  */
-export async function startOffline(repo: string, workDir: string, serviceDir: string): Promise<Offline> {
+export async function startOffline(repo: string, workDir: string, serviceDir: string, environment: Record<string, string> = {}): Promise<Offline> {
   fs.mkdirSync(serviceDir, { recursive: true });
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(serviceDir, 'node_modules'));
   fs.symlinkSync(path.join(repo, 'dist'), path.join(serviceDir, 'dist'));
@@ -50,6 +50,7 @@ export async function startOffline(repo: string, workDir: string, serviceDir: st
       '  memorySize: 2048',
       '  environment:',
       `    JEST_REMOTE_LAMBDA_WORK_DIR: ${workDir}`,
+      ...Object.entries(environment).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
       'plugins:',
       '  - serverless-offline',
       'functions:',
@@ -141,5 +142,35 @@ export async function startFaultProxy(target: string, script: string[], then = '
     endpoint: `http://127.0.0.1:${port}`,
     log: () => fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean),
     stop: () => void child.kill('SIGTERM'),
+  };
+}
+
+export interface S3Emulator {
+  endpoint: string;
+  directory: string;
+  stop(): Promise<void>;
+}
+
+/** s3rver on 127.0.0.1 with the given buckets, its objects kept as files under `directory`. */
+export async function startS3(directory: string, buckets: string[]): Promise<S3Emulator> {
+  fs.mkdirSync(directory, { recursive: true });
+  const child = spawn(process.execPath, [path.join(__dirname, 's3rver.js'), directory, buckets.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`s3rver was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    child.stdout!.once('data', (d: Buffer) => {
+      clearTimeout(timer);
+      resolve(Number(d.toString().trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver exited (code ${code})`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    directory,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
 }

@@ -9,9 +9,15 @@ export function packRunner(destination: string): string {
   return path.join(destination, out.trim().split('\n').pop()!);
 }
 
-export function installWithJest(project: string, tarball: string): void {
-  const jestVersion = (JSON.parse(fs.readFileSync(require.resolve('jest/package.json'), 'utf8')) as { version: string }).version;
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', `jest@${jestVersion}`, tarball], {
+/**
+ * Installs the tarball next to `jest` and any `extras` (package names), each at the version this
+ * repository itself has installed, so consumer projects match what the examples were written for.
+ */
+export function installWithJest(project: string, tarball: string, extras: string[] = []): void {
+  const versionOf = (name: string) =>
+    (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [REPO] }), 'utf8')) as { version: string }).version;
+  const packages = ['jest', ...extras].map((name) => `${name}@${versionOf(name)}`);
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', ...packages, tarball], {
     cwd: project,
     stdio: 'pipe',
     timeout: 300_000,

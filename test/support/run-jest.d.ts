@@ -33,6 +33,14 @@ export function runJest(
   cwd: string,
   options: { runner: 'default' | 'remote-lambda'; args?: string[]; env?: NodeJS.ProcessEnv; runnerPath?: string },
 ): JestRun;
+/**
+ * Like runJest, without blocking; `wrap` prefixes the command (e.g. a namespace launcher) and
+ * `resolveFrom` is where Jest is found when `cwd` only exists inside that wrapper.
+ */
+export function runJestAsync(
+  cwd: string,
+  options: { runner: 'default' | 'remote-lambda'; args?: string[]; env?: NodeJS.ProcessEnv; runnerPath?: string; wrap?: string[]; resolveFrom?: string },
+): Promise<JestRun>;
 export function comparable(run: JestRun): unknown;
 export function compareTests(
   reference: JestRun,

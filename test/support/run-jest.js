@@ -3,7 +3,7 @@
  * once with ours, and reduces both `--json` outputs to what must be equal test by test.
  * Plain JavaScript so the CLI beside it (parity-cli.js) can use it on any checkout.
  */
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -17,10 +17,37 @@ const TIMING_KEYS = new Set(['duration', 'startAt', 'startTime', 'endTime', 'per
  * @param {{ runner: 'default' | 'remote-lambda', args?: string[], env?: NodeJS.ProcessEnv, runnerPath?: string }} options
  */
 function runJest(cwd, options) {
+  const call = prepare(cwd, options);
+  const child = spawnSync(process.execPath, call.args, { cwd, env: call.env, encoding: 'utf8', timeout: 900_000, maxBuffer: 256 * 1024 * 1024 });
+  return call.collect(child.status, child.stdout, child.stderr);
+}
+
+/** The same as runJest, without blocking: for runs that must overlap (two runs at once). */
+function runJestAsync(cwd, options) {
+  const call = prepare(cwd, options);
+  return new Promise((resolve, reject) => {
+    const [command, ...rest] = options.wrap ? [...options.wrap, process.execPath, ...call.args] : [process.execPath, ...call.args];
+    const child = spawn(command, rest, { cwd, env: call.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      try {
+        resolve(call.collect(status, stdout, stderr));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+function prepare(cwd, options) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-parity-'));
   const jsonFile = path.join(out, 'result.json');
   const consoleFile = path.join(out, 'console.json');
-  const jestBin = require.resolve('jest/bin/jest', { paths: [cwd] });
+  const jestBin = require.resolve('jest/bin/jest', { paths: [options.resolveFrom ?? cwd] });
   const runnerArgs =
     options.runner === 'default' ? ['--runner=jest-runner'] : options.runnerPath ? [`--runner=${options.runnerPath}`] : [];
   const args = [
@@ -37,19 +64,21 @@ function runJest(cwd, options) {
   const env = { ...process.env, CONSOLE_REPORT_FILE: consoleFile, FORCE_COLOR: '0', ...options.env };
   // Our own test process runs inside a Jest worker; the child must not think it is one.
   delete env.JEST_WORKER_ID;
-  const child = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', timeout: 900_000, maxBuffer: 256 * 1024 * 1024 });
-  if (!fs.existsSync(jsonFile)) {
-    throw new Error(`jest (${options.runner}) wrote no JSON in ${cwd}: status ${child.status}\n${child.stderr}\n${child.stdout}`);
-  }
-  const run = {
-    status: child.status,
-    stdout: child.stdout,
-    stderr: child.stderr,
-    json: JSON.parse(fs.readFileSync(jsonFile, 'utf8')),
-    ...(fs.existsSync(consoleFile) ? JSON.parse(fs.readFileSync(consoleFile, 'utf8')) : { console: {}, caseResults: {} }),
+  const collect = (status, stdout, stderr) => {
+    if (!fs.existsSync(jsonFile)) {
+      throw new Error(`jest (${options.runner}) wrote no JSON in ${cwd}: status ${status}\n${stderr}\n${stdout}`);
+    }
+    const run = {
+      status,
+      stdout,
+      stderr,
+      json: JSON.parse(fs.readFileSync(jsonFile, 'utf8')),
+      ...(fs.existsSync(consoleFile) ? JSON.parse(fs.readFileSync(consoleFile, 'utf8')) : { console: {}, caseResults: {} }),
+    };
+    fs.rmSync(out, { recursive: true, force: true });
+    return run;
   };
-  fs.rmSync(out, { recursive: true, force: true });
-  return run;
+  return { args, env, collect };
 }
 
 /** Everything that must match between runners: per file and per test, sorted, timings removed. */
@@ -165,4 +194,4 @@ function normalizeMessage(message) {
     .replace(/\(\d+(\.\d+)? ?m?s\)/g, '(<time>)');
 }
 
-module.exports = { REPO, runJest, comparable, compareTests };
+module.exports = { REPO, runJest, runJestAsync, comparable, compareTests };

@@ -1,0 +1,153 @@
+/**
+ * The runner's side of the shared content store on S3, used like a build-cache remote: every pack
+ * a manifest needs is checked (first against what this machine already knows is there, then with
+ * HeadObject) and only the missing ones are built and uploaded, in parallel.
+ */
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import fs from 'node:fs';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { sha256 } from './bundle/hash-cache';
+import { RemoteRunnerError } from './errors';
+import { encodePack } from './pack';
+import type { Hash, Store } from './protocol';
+import { isFinalS3Error, isNotFound, packObjectKey, s3Client } from './s3';
+
+const HEADS_IN_FLIGHT = 64;
+const UPLOADS_IN_FLIGHT = 8;
+
+export interface UploadStats {
+  /** Packs uploaded now, and their compressed bytes. */
+  uploaded: number;
+  uploadedBytes: number;
+  /** Packs already in the store, and the raw bytes of their members. */
+  present: number;
+  presentBytes: number;
+}
+
+export class S3PackStore {
+  readonly store: Store;
+  readonly #knownFile: string;
+  readonly #known: Set<string>;
+  #knownDirty = false;
+
+  constructor(store: Store, cacheDir: string) {
+    this.store = store;
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL ?? 'aws';
+    this.#knownFile = path.join(cacheDir, 's3-known', `${sha256(`${endpoint}\0${store.bucket}\0${store.prefix}`).slice(0, 16)}.txt`);
+    this.#known = new Set(readLines(this.#knownFile));
+  }
+
+  /**
+   * Makes every pack of `packs` present in the bucket. `read` gives a blob's bytes (checked against
+   * its hash by the caller); `force` uploads even packs believed present (the handler said it lacks them).
+   */
+  async ensure(packs: Map<Hash, Hash[]>, read: (hash: Hash) => Buffer, sizeOf: (hash: Hash) => number, force = false): Promise<UploadStats> {
+    const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, present: 0, presentBytes: 0 };
+    const rawBytes = (members: Hash[]) => members.reduce((sum, h) => sum + sizeOf(h), 0);
+    const client = s3Client(this.store.region);
+    const unknown: Array<[Hash, Hash[]]> = [];
+    for (const entry of packs) {
+      if (!force && this.#known.has(entry[0])) {
+        stats.present++;
+        stats.presentBytes += rawBytes(entry[1]);
+      } else unknown.push(entry);
+    }
+    const heads = pLimit(HEADS_IN_FLIGHT);
+    const uploads = pLimit(UPLOADS_IN_FLIGHT);
+    try {
+      await Promise.all(
+        unknown.map(([key, members]) =>
+          heads(async () => {
+            const objectKey = packObjectKey(this.store, key);
+            if (!force) {
+              try {
+                await client.send(new HeadObjectCommand({ Bucket: this.store.bucket, Key: objectKey }));
+                this.#remember(key);
+                stats.present++;
+                stats.presentBytes += rawBytes(members);
+                return;
+              } catch (error) {
+                if (!isNotFound(error)) throw error;
+              }
+            }
+            await uploads(async () => {
+              const body = await encodePack(members.map((h) => [h, read(h)]));
+              await client.send(new PutObjectCommand({ Bucket: this.store.bucket, Key: objectKey, Body: body, ContentLength: body.length }));
+              this.#remember(key);
+              stats.uploaded++;
+              stats.uploadedBytes += body.length;
+            });
+          }),
+        ),
+      );
+    } catch (error) {
+      throw this.#explain(error, 'upload to');
+    } finally {
+      this.save();
+    }
+    return stats;
+  }
+
+  /** Fetches (and deletes) an answer the handler left in the store because it was too large to return. */
+  async takeResult(key: string): Promise<Buffer> {
+    const client = s3Client(this.store.region);
+    try {
+      const output = await client.send(new GetObjectCommand({ Bucket: this.store.bucket, Key: key }));
+      const bytes = Buffer.from(await output.Body!.transformToByteArray());
+      await client.send(new DeleteObjectCommand({ Bucket: this.store.bucket, Key: key })).catch(() => undefined);
+      return bytes;
+    } catch (error) {
+      throw this.#explain(error, 'read a result from');
+    }
+  }
+
+  /** Forgets that packs are present (the handler found them missing: expired by a lifecycle rule). */
+  forget(keys: Iterable<Hash>): void {
+    for (const key of keys) if (this.#known.delete(key)) this.#knownDirty = true;
+  }
+
+  save(): void {
+    if (!this.#knownDirty) return;
+    fs.mkdirSync(path.dirname(this.#knownFile), { recursive: true });
+    const tmp = `${this.#knownFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, [...this.#known].join('\n'));
+    fs.renameSync(tmp, this.#knownFile);
+    this.#knownDirty = false;
+  }
+
+  #remember(key: Hash): void {
+    if (this.#known.has(key)) return;
+    this.#known.add(key);
+    this.#knownDirty = true;
+  }
+
+  #explain(error: unknown, what: string): Error {
+    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+    const where = `s3://${this.store.bucket}/${this.store.prefix}`;
+    const status = e.$metadata?.httpStatusCode;
+    if (status === 403 && e.name === 'Unknown') {
+      // HEAD answers carry no body, so the SDK cannot name the error: say what 403 means there
+      e.name = 'AccessDenied';
+      e.message = 'HTTP 403 (forbidden)';
+    }
+    if (isFinalS3Error(error)) {
+      return new RemoteRunnerError(
+        'STORE',
+        `Could not ${what} the shared store ${where}: ${e.name}: ${e.message}\n` +
+          'Check the "bucket" option (JEST_REMOTE_LAMBDA_BUCKET) and that your credentials allow s3:GetObject, s3:PutObject and ' +
+          's3:ListBucket there (npx jest-runner-remote-lambda policy prints the policy).',
+        { cause: error },
+      );
+    }
+    return new Error(`Could not ${what} the shared store ${where}: ${e.name}: ${e.message}`, { cause: error });
+  }
+}
+
+function readLines(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
