@@ -12,7 +12,7 @@ import { LocalBlobStore } from '../src/ship';
 import { PROTOCOL_VERSION, RunRequestSchema, type Pong, type RunResponse } from '../src/protocol';
 import { resultObjectKey, s3Client } from '../src/s3';
 import { execute } from './execute';
-import { HANDLER_VERSION } from './version';
+import { HANDLER_VERSION } from '../src/version';
 
 /** This container's work directory: its content store and the one tree it runs tests in. */
 let workDir: { dir: string; store: LocalBlobStore; root: string } | undefined;

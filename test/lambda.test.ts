@@ -4,6 +4,7 @@
  * tarball, without a bucket: the whole tree (node_modules included) travels inline, as packs of
  * content-addressed blobs in rounds that fit Lambda's payload limit.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,5 +144,62 @@ describe('faults between the runner and Lambda', () => {
     expect(run.json.numFailedTestSuites).toBe(5);
     expect(ran).toHaveLength(5);
     expect(log.filter((l) => !l.startsWith('pass:'))).toEqual([]);
+  });
+});
+
+describe('doctor', () => {
+  const doctor = (env: NodeJS.ProcessEnv) => {
+    const r = spawnSync(path.join(project, 'node_modules/.bin/jest-runner-remote-lambda'), ['doctor'], {
+      cwd: path.join(project, 'fixtures'),
+      env: { ...process.env, ...lambdaEnv, ...env, JEST_WORKER_ID: '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { status: r.status, out: r.stdout };
+  };
+
+  test('a working set-up passes every check, with the round trip and versions; no secret is printed', () => {
+    const r = doctor({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEKEY1234', AWS_SECRET_ACCESS_KEY: 'very-secret-value' });
+    expect(r.out).toMatch(/^✓ Node.js: v\d+/m);
+    expect(r.out).toMatch(/^✓ Jest: 30\.\d+\.\d+/m);
+    expect(r.out).toMatch(/^✓ AWS credentials: found \(access key …1234;/m);
+    expect(r.out).not.toContain('AKIAEXAMPLE');
+    expect(r.out).not.toContain('very-secret');
+    expect(r.out).toMatch(new RegExp(`^✓ Function: ${FUNCTION_NAME}: handler \\d+\\.\\d+\\.\\d+ \\(protocol 2\\) on Node v\\d+\\S* x64, (warm|cold), round trip \\d+ ms`, 'm'));
+    expect(r.out).toContain('All checks passed.');
+    expect(r.status).toBe(0);
+  });
+
+  test('a wrong function name fails with the fix', () => {
+    const r = doctor({ JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-test-missing' });
+    expect(r.out).toMatch(/^✗ Function: jrl-test-missing in us-east-1: ResourceNotFoundException/m);
+    expect(r.out).toContain('  fix: Check the name (JEST_REMOTE_LAMBDA_FUNCTION, --function) and the region, or create it: npx jest-runner-remote-lambda deploy --function jrl-test-missing.');
+    expect(r.status).toBe(1);
+  });
+
+  test('missing credentials fail with the fix', () => {
+    const r = doctor({
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-credentials'),
+      AWS_CONFIG_FILE: path.join(work, 'no-config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expect(r.out).toMatch(/^✗ AWS credentials: none found/m);
+    expect(r.out).toContain('  fix: Configure credentials as for the AWS CLI');
+    expect(r.status).toBe(1);
+  });
+
+  test('a function running another protocol version fails with the fix', async () => {
+    const proxy = await startFaultProxy(offline.endpoint, [], 'old-protocol', path.join(work, 'doctor-proxy.log'));
+    try {
+      const r = doctor({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint });
+      expect(r.out).toMatch(new RegExp(`^✗ Function: ${FUNCTION_NAME} runs a handler of protocol 1; this runner \\(\\S+\\) speaks protocol 2`, 'm'));
+      expect(r.out).toContain(`  fix: Deploy the handler of this version: npx jest-runner-remote-lambda deploy --function ${FUNCTION_NAME}.`);
+      expect(r.status).toBe(1);
+    } finally {
+      proxy.stop();
+    }
   });
 });

@@ -1,4 +1,7 @@
-/** The package version, baked into the handler bundle so a deployed function can say which it runs. */
+/**
+ * The package version: baked into the handler bundle (so a deployed function can say which it
+ * runs), else read from the nearest package.json above this file.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 
