@@ -29,7 +29,8 @@ import { RemoteRunnerError } from './errors';
 import { LAMBDA_TRUST_POLICY, functionRolePolicy, type PolicyTarget } from './policy';
 import { PROTOCOL_VERSION, PongSchema } from './protocol';
 
-export const HANDLER_FILE = path.resolve(__dirname, '../handler/index.js');
+/** dist/handler/index.js beside this file's dist/src (or from the sources, the built one). */
+export const HANDLER_FILE = [path.resolve(__dirname, '../handler/index.js'), path.resolve(__dirname, '../dist/handler/index.js')].find((f) => fs.existsSync(f)) ?? path.resolve(__dirname, '../handler/index.js');
 
 /**
  * Node.js majors Lambda offers for new functions (2026-11: nodejs20.x was deprecated on

@@ -10,9 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetAliasCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unzipSync } from 'fflate';
 import { callerPolicy, deployerPolicy, functionRolePolicy } from '../src/policy';
-import { runtimeFor } from '../src/deploy';
+import { handlerZip, runtimeFor } from '../src/deploy';
 import { freePort } from './support/offline';
 import { REPO } from './support/run-jest';
 
@@ -88,6 +90,44 @@ describeWithMoto('deploy against the Lambda and IAM control planes (moto)', () =
     expect((await lambda.send(new GetAliasCommand({ FunctionName: 'jrl-deploy', Name: 'live' }))).FunctionVersion).toBe('2');
     lambda.destroy();
     iam.destroy();
+  });
+
+  test('the CloudFormation template in examples/aws creates a stack: function, role, bucket, caller policy, outputs', async () => {
+    const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await s3.send(new CreateBucketCommand({ Bucket: 'code' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'code', Key: 'jest-runner-remote-lambda/handler.zip', Body: handlerZip() }));
+    const cfn = client(CloudFormationClient);
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'jrl-stack',
+        TemplateBody: fs.readFileSync(path.join(REPO, 'examples/aws/template.yaml'), 'utf8'),
+        Parameters: [
+          { ParameterKey: 'CodeBucket', ParameterValue: 'code' },
+          { ParameterKey: 'FunctionName', ParameterValue: 'jrl-from-template' },
+          { ParameterKey: 'Architecture', ParameterValue: 'arm64' },
+        ],
+        Capabilities: ['CAPABILITY_IAM'],
+      }),
+    );
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'jrl-stack' }))).Stacks![0]!;
+    expect(stack.StackStatus).toBe('CREATE_COMPLETE');
+    const outputs = Object.fromEntries(stack.Outputs!.map((o) => [o.OutputKey, o.OutputValue]));
+    expect(outputs.RunCommand).toBe(
+      `JEST_REMOTE_LAMBDA_BACKEND=lambda JEST_REMOTE_LAMBDA_FUNCTION=jrl-from-template JEST_REMOTE_LAMBDA_QUALIFIER=live JEST_REMOTE_LAMBDA_BUCKET=${outputs.Bucket} npx jest`,
+    );
+    const lambda = client(LambdaClient);
+    // (moto's CloudFormation ignores a function's Architectures and EphemeralStorage and a bucket's
+    // lifecycle rules, and creates no AWS::Lambda::Alias: those are not checked here)
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'jrl-from-template' }))).Configuration).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      MemorySize: 2048,
+      Timeout: 900,
+      Role: expect.stringMatching(/^arn:aws:iam::123456789012:role\/jrl-stack-FunctionRole-/),
+    });
+    lambda.destroy();
+    cfn.destroy();
+    s3.destroy();
   });
 
   test('a role given by the user is used as it is, never created or changed', async () => {
