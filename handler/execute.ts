@@ -103,6 +103,7 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
     const outcome = await session
       .run(request.testPath, {
         mode: request.mode,
+        globalConfig: request.globalConfig,
         changedFiles: request.changedFiles,
         sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
         onEvent: env.onEvent ?? ((e) => events.push(e)),

@@ -23,6 +23,7 @@ export interface SessionRunOptions {
    * Stack traces of failures differ between the two, so each is reproduced as it is.
    */
   mode: 'in-band' | 'worker';
+  globalConfig: AnyRecord;
   changedFiles?: string[];
   sourcesRelatedToTestsInChangedFiles?: string[];
   onEvent: (event: TestEvent) => void;
@@ -43,7 +44,8 @@ export class JestSession {
   readonly toLocal: PathMap;
   readonly cwd: string;
   readonly #config: AnyRecord;
-  readonly #globalConfig: AnyRecord;
+  /** The last run's GlobalConfig, mapped to this side (each run has its own; files of one run share it). */
+  #globalConfig: { raw: string; mapped: AnyRecord } | undefined;
   readonly #context: AnyRecord;
   readonly #TestRunner: new (globalConfig: AnyRecord, context: AnyRecord) => AnyRecord;
   readonly #runnerPath: string;
@@ -58,7 +60,6 @@ export class JestSession {
     this.toRemote = new PathMap(project.localBase, root);
     this.toLocal = new PathMap(prefix, '');
     this.#config = this.toRemote.deep(project.config);
-    this.#globalConfig = this.toRemote.deep(project.globalConfig);
     this.cwd = this.toRemote.path(project.cwd);
 
     // Files reached through links to outside the mirror (node_modules on the embedded backend) keep
@@ -88,6 +89,12 @@ export class JestSession {
       resolver: Runtime.createResolver(this.#config, moduleMap),
       hasteFS: undefined,
     };
+  }
+
+  #remoteGlobalConfig(globalConfig: AnyRecord): AnyRecord {
+    const raw = JSON.stringify(globalConfig);
+    if (this.#globalConfig?.raw !== raw) this.#globalConfig = { raw, mapped: this.toRemote.deep(globalConfig) };
+    return this.#globalConfig.mapped;
   }
 
   async run(localTestPath: string, options: SessionRunOptions): Promise<FileOutcome> {
@@ -120,7 +127,7 @@ export class JestSession {
       const settled = await new Promise<{ ok: true; result: AnyRecord } | { ok: false; error: unknown }>((resolve) => {
         this.#testWorker!.worker({
           config: this.#config,
-          globalConfig: this.#globalConfig,
+          globalConfig: this.#remoteGlobalConfig(options.globalConfig),
           path: this.toRemote.path(localTestPath),
           context: {
             changedFiles: options.changedFiles?.map((p) => this.toRemote.path(p)),
@@ -150,7 +157,7 @@ export class JestSession {
     const testPath = this.toRemote.path(localTestPath);
     const changedFiles = options.changedFiles && new Set(options.changedFiles.map((p) => this.toRemote.path(p)));
     const related = options.sourcesRelatedToTestsInChangedFiles && new Set(options.sourcesRelatedToTestsInChangedFiles.map((p) => this.toRemote.path(p)));
-    const runner = new this.#TestRunner(this.#globalConfig, { changedFiles, sourcesRelatedToTestsInChangedFiles: related });
+    const runner = new this.#TestRunner(this.#remoteGlobalConfig(options.globalConfig), { changedFiles, sourcesRelatedToTestsInChangedFiles: related });
 
     let outcome: FileOutcome | undefined;
     const forward = (name: TestEvent['name']) => (args: unknown[]) => {

@@ -23,6 +23,7 @@ export interface DispatchOptions {
   concurrency: number;
   retries: number;
   runId: string;
+  globalConfig: Record<string, unknown>;
   mode: 'in-band' | 'worker';
   signal: AbortSignal;
   changedFiles?: string[];
@@ -64,6 +65,7 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
     const request: RunRequest = {
       protocolVersion: PROTOCOL_VERSION,
       runId: options.runId,
+      globalConfig: options.globalConfig,
       mode: options.mode,
       projectKey: item.project.key,
       ...(sendProject ? { project: item.project } : {}),

@@ -112,7 +112,6 @@ export default class RemoteLambdaRunner {
             cwd: config.cwd,
             jest: { version: jest.version, runner: jest.runner, runtime: jest.runtime, hasteMap: jest.hasteMap },
             config: jsonClone(config) as Record<string, unknown>,
-            globalConfig: jsonClone(this.#globalConfig) as Record<string, unknown>,
             moduleMap: test.context.moduleMap.toJSON(),
             env: remote ? forwardedEnv(options.env, jest.forceColor) : {},
           };
@@ -159,6 +158,7 @@ export default class RemoteLambdaRunner {
         concurrency: Math.max(1, workers),
         retries: options.retries,
         runId,
+        globalConfig: jsonClone(this.#globalConfig) as Record<string, unknown>,
         // Reproduce the path Jest itself would take: in its own process, or in a pool worker.
         mode: inBand || (remote && Boolean(runOptions?.serial)) ? 'in-band' : 'worker',
         signal: controller.signal,
@@ -205,12 +205,14 @@ export default class RemoteLambdaRunner {
     if (options.debug) {
       const total = performance.now() - started;
       const dispatchMs = performance.now() - invokeStart;
-      const perFile = items.length ? (dispatchMs * Math.max(1, workers) - (handlerTiming.run ?? 0)) / items.length : 0;
+      const slots = Math.min(Math.max(1, workers), items.length);
+      const perFile = items.length ? (dispatchMs * slots - (handlerTiming.run ?? 0)) / items.length : 0;
       process.stderr.write(
         `[remote-lambda] backend=${backend.name} workers=${workers || 'in-band'} files=${items.length} retries=${retries} ` +
           `mirror=${timing.mirror!.toFixed(0)}ms ship=${timing.ship!.toFixed(0)}ms dispatch=${dispatchMs.toFixed(0)}ms ` +
           `total=${total.toFixed(0)}ms hashed=${hashes.misses} cached=${hashes.hits} ` +
-          `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)\n` +
+          `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)` +
+          `${backend.name === 'lambda' ? ` inline=${(backend as LambdaBackend).stats.inlineBlobBytes} B` : ''}\n` +
           `[remote-lambda] handler (sum over files): ${Object.entries(handlerTiming)
             .map(([k, v]) => `${k}=${v.toFixed(0)}ms`)
             .join(' ')}; overhead outside the test run ≈ ${perFile.toFixed(1)} ms/file\n`,

@@ -71,9 +71,8 @@ export const ProjectPayloadSchema = z.object({
   manifest: ManifestSchema,
   cwd: z.string(),
   jest: JestRuntimeSchema,
-  /** Jest's normalized ProjectConfig and GlobalConfig, JSON round-tripped, local paths. */
+  /** Jest's normalized ProjectConfig, JSON round-tripped, local paths. */
   config: z.record(z.string(), z.unknown()),
-  globalConfig: z.record(z.string(), z.unknown()),
   /** `moduleMap.toJSON()` of the local test context (paths relative to rootDir). */
   moduleMap: z.unknown(),
   /** Environment variables to set in the remote process (allowlisted by the runner). */
@@ -103,6 +102,11 @@ export const RunRequestSchema = z.object({
    */
   project: ProjectPayloadSchema.optional(),
   store: StoreSchema.optional(),
+  /**
+   * Jest's GlobalConfig of this run (local paths). It changes every run (its `seed`), so it travels
+   * with each request: the project description, and the prepared session, stay the same.
+   */
+  globalConfig: z.record(z.string(), z.unknown()),
   /** Jest's own choice for this run: in band (its process) or on its worker pool. */
   mode: z.enum(['in-band', 'worker']),
   /** Absolute local path of the one test file to run. */

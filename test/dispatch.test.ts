@@ -45,6 +45,7 @@ async function run(backend: Backend, list: DispatchItem[], retries = 2) {
     concurrency: 3,
     retries,
     runId: 'run-1',
+    globalConfig: { seed: 1 },
     mode: 'worker',
     signal: new AbortController().signal,
     onStart: async () => {},
@@ -124,6 +125,7 @@ test('cancellation stops dispatch: nothing is reported for files that never ran'
     concurrency: 1,
     retries: 0,
     runId: 'run-1',
+    globalConfig: { seed: 1 },
     mode: 'worker',
     signal: controller.signal,
     onStart: async () => {},
@@ -135,4 +137,10 @@ test('cancellation stops dispatch: nothing is reported for files that never ran'
   });
   expect(outcomes).toEqual(['/p/t0.test.js', '/p/t1.test.js']);
   expect(backend.requests).toHaveLength(2);
+});
+
+test('every request carries the run\'s global config (it changes per run; the project description does not)', async () => {
+  const backend = new FakeBackend((r) => completed(r.testPath));
+  await run(backend, items(2));
+  expect(backend.requests.map((r) => r.globalConfig)).toEqual([{ seed: 1 }, { seed: 1 }]);
 });

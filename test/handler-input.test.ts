@@ -44,6 +44,7 @@ test.each([
   const parsed = RunRequestSchema.safeParse({
     protocolVersion: PROTOCOL_VERSION,
     runId: 'r',
+    globalConfig: {},
     mode: 'worker',
     projectKey: 'a'.repeat(64),
     testPath: '/x',
@@ -125,6 +126,7 @@ describe('the Lambda entry point', () => {
   const remoteRequest = (extra: Record<string, unknown>) => ({
     protocolVersion: PROTOCOL_VERSION,
     runId: 'r',
+    globalConfig: {},
     mode: 'worker',
     projectKey: hash('{}'),
     testPath: '/p/a.test.js',

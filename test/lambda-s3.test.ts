@@ -27,7 +27,7 @@ beforeAll(async () => {
   fs.mkdirSync(project);
   fs.mkdirSync(path.join(project, '.git'));
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 's3-consumer', private: true }));
-  installWithJest(project, packRunner(work), ['ts-jest', 'typescript', 'lodash', '@babel/preset-env', '@babel/preset-typescript']);
+  installWithJest(project, packRunner(work), ['ts-jest', 'typescript', '@types/jest', 'lodash', '@babel/preset-env', '@babel/preset-typescript']);
   for (const example of ['typescript-basics', 'mocking', 'fixtures']) {
     fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
   }
@@ -80,6 +80,7 @@ test.each(['typescript-basics', 'mocking', 'fixtures'])(
   (example) => {
     const cwd = path.join(project, example);
     const reference = runJest(cwd, { runner: 'default' });
+    expect(reference.json).toMatchObject({ success: true, numFailedTestSuites: 0 });
     const before = proxy.log().length;
     const first = runJest(cwd, { runner: 'remote-lambda', env });
     expect(comparable(first)).toEqual(comparable(reference));

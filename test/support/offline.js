@@ -2,28 +2,22 @@
  * Starts serverless-offline (through osls) on 127.0.0.1 serving this package's built Lambda handler
  * (dist/handler/index.handler), and stops it with its whole process group.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
 
 const READY_TIMEOUT_MS = 60_000;
-export const SERVICE = 'jrl';
-export const STAGE = 'test';
-export const FUNCTION_NAME = `${SERVICE}-${STAGE}-run`;
+const SERVICE = 'jrl';
+const STAGE = 'test';
+const FUNCTION_NAME = `${SERVICE}-${STAGE}-run`;
 
-export interface Offline {
-  endpoint: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
+async function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
+      const { port } = server.address();
       server.close(() => resolve(port));
     });
   });
@@ -33,7 +27,7 @@ export async function freePort(): Promise<number> {
  * `--useInProcess`: the handler must `chdir` into the tree it runs (worker threads cannot), and our
  * handler serializes its invocations, so the emulator behaves as one warm container.
  */
-export async function startOffline(repo: string, workDir: string, serviceDir: string, environment: Record<string, string> = {}): Promise<Offline> {
+async function startOffline(repo, workDir, serviceDir, environment = {}) {
   fs.mkdirSync(serviceDir, { recursive: true });
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(serviceDir, 'node_modules'));
   fs.symlinkSync(path.join(repo, 'dist'), path.join(serviceDir, 'dist'));
@@ -60,7 +54,7 @@ export async function startOffline(repo: string, workDir: string, serviceDir: st
     ].join('\n'),
   );
   const port = await freePort();
-  const child: ChildProcess = spawn(
+  const child = spawn(
     process.execPath,
     [path.join(repo, 'node_modules/osls/bin/serverless.js'), 'offline', 'start', '--host', '127.0.0.1', '--lambdaPort', String(port), '--noSponsor', '--useInProcess', '--terminateIdleLambdaTime', '3600'],
     {
@@ -82,17 +76,17 @@ export async function startOffline(repo: string, workDir: string, serviceDir: st
   );
   let out = '';
   const ready = new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`);
-  await new Promise<void>((resolve, reject) => {
+  await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serverless-offline was not ready within ${READY_TIMEOUT_MS} ms:\n${out}`)), READY_TIMEOUT_MS);
-    const onData = (d: Buffer) => {
+    const onData = (d) => {
       out = (out + d.toString()).slice(-200_000);
       if (ready.test(out)) {
         clearTimeout(timer);
         resolve();
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`serverless-offline exited early (code ${code}, signal ${signal}):\n${out}`));
@@ -103,15 +97,15 @@ export async function startOffline(repo: string, workDir: string, serviceDir: st
     output: () => out,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      const exited = new Promise((r) => child.once('exit', () => r()));
       try {
-        process.kill(-child.pid!, 'SIGINT');
+        process.kill(-child.pid, 'SIGINT');
       } catch {
         // already gone
       }
       const kill = setTimeout(() => {
         try {
-          process.kill(-child.pid!, 'SIGKILL');
+          process.kill(-child.pid, 'SIGKILL');
         } catch {
           // already gone
         }
@@ -122,20 +116,14 @@ export async function startOffline(repo: string, workDir: string, serviceDir: st
   };
 }
 
-export interface FaultProxy {
-  endpoint: string;
-  log(): string[];
-  stop(): void;
-}
-
 /** Starts test/support/fault-proxy.js in front of `target` (see there for the fault names). */
-export async function startFaultProxy(target: string, script: string[], then = 'pass', logFile: string): Promise<FaultProxy> {
+async function startFaultProxy(target, script, then = 'pass', logFile) {
   fs.writeFileSync(logFile, '');
   const child = spawn(process.execPath, [path.join(__dirname, 'fault-proxy.js'), target, JSON.stringify({ script, then }), logFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(d.toString().trim())));
     child.once('exit', (code) => reject(new Error(`fault proxy exited (code ${code})`)));
   });
   return {
@@ -145,19 +133,13 @@ export async function startFaultProxy(target: string, script: string[], then = '
   };
 }
 
-export interface S3Emulator {
-  endpoint: string;
-  directory: string;
-  stop(): Promise<void>;
-}
-
 /** s3rver on 127.0.0.1 with the given buckets, its objects kept as files under `directory`. */
-export async function startS3(directory: string, buckets: string[]): Promise<S3Emulator> {
+async function startS3(directory, buckets) {
   fs.mkdirSync(directory, { recursive: true });
   const child = spawn(process.execPath, [path.join(__dirname, 's3rver.js'), directory, buckets.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
+  const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`s3rver was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    child.stdout!.once('data', (d: Buffer) => {
+    child.stdout.once('data', (d) => {
       clearTimeout(timer);
       resolve(Number(d.toString().trim()));
     });
@@ -168,9 +150,11 @@ export async function startS3(directory: string, buckets: string[]): Promise<S3E
     directory,
     async stop() {
       if (child.exitCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      const exited = new Promise((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
       await exited;
     },
   };
 }
+
+module.exports = { SERVICE, STAGE, FUNCTION_NAME, freePort, startOffline, startFaultProxy, startS3 };

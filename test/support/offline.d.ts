@@ -1,0 +1,27 @@
+/** Types of offline.js (plain JavaScript so benchmarks can use it too). */
+export const SERVICE: string;
+export const STAGE: string;
+export const FUNCTION_NAME: string;
+
+export interface Offline {
+  endpoint: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface FaultProxy {
+  endpoint: string;
+  log(): string[];
+  stop(): void;
+}
+
+export interface S3Emulator {
+  endpoint: string;
+  directory: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number>;
+export function startOffline(repo: string, workDir: string, serviceDir: string, environment?: Record<string, string>): Promise<Offline>;
+export function startFaultProxy(target: string, script: string[], then: string | undefined, logFile: string): Promise<FaultProxy>;
+export function startS3(directory: string, buckets: string[]): Promise<S3Emulator>;
