@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+'use strict';
+// Simulated makespan of a Jest suite on a Lambda fleet: our dynamic queue vs modulo sharding vs
+// static duration-balanced shards vs a lower bound, over suite sizes N and concurrency limits C.
+//
+//   node bench/scale.js                      the default grid, every suite in bench/data, 3 reps
+//   node bench/scale.js --seed=7 --reps=5 --files=1000,10000 --concurrency=10,100 --suites=luxon
+//   node bench/scale.js --invokeOverheadMs=10 --out=/tmp/scale-10ms   any parameter of bench/scale/params.js
+//
+// Writes <out>.md, <out>.json and <out>.png (default bench/results/scale.*). See bench/results/scale.md.
+const fs = require('fs');
+const path = require('path');
+const { DEFAULTS } = require('./scale/params');
+const { runGrid } = require('./scale/grid');
+const report = require('./scale/report');
+const { renderPng } = require('./scale/plot');
+
+const DATA_DIR = path.join(__dirname, 'data');
+const FLAGS = {
+  seed: 1,
+  reps: 3,
+  files: [1000, 5000, 10000, 50000],
+  concurrency: [10, 50, 100, 500, 1000],
+  suites: null, // all of bench/data
+  main: 'stylelint',
+  sensitivity: true,
+  plot: true,
+  out: path.join(__dirname, 'results', 'scale'),
+};
+
+function parseArgs(argv) {
+  const flags = { ...FLAGS };
+  const params = { ...DEFAULTS };
+  for (const arg of argv) {
+    const m = /^--(no-)?([A-Za-z0-9]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unexpected argument ${arg} (flags look like --name=value)`);
+    const [, no, name, raw] = m;
+    const value = no ? false : raw === undefined ? true : raw;
+    if (name in FLAGS) {
+      if (name === 'files' || name === 'concurrency') flags[name] = String(value).split(',').map(Number);
+      else if (name === 'suites') flags[name] = String(value).split(',');
+      else if (typeof FLAGS[name] === 'number') flags[name] = Number(value);
+      else flags[name] = value;
+    } else if (name in DEFAULTS) {
+      params[name] = typeof DEFAULTS[name] === 'number' ? Number(value) : typeof DEFAULTS[name] === 'boolean' ? value === true || value === 'true' : value;
+      if (Number.isNaN(params[name])) throw new Error(`--${name} needs a number`);
+    } else {
+      throw new Error(`unknown flag --${name}; flags: ${Object.keys(FLAGS).join(', ')}; parameters: ${Object.keys(DEFAULTS).join(', ')}`);
+    }
+  }
+  return { flags, params };
+}
+
+function loadDistributions(names) {
+  const all = fs
+    .readdirSync(DATA_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(DATA_DIR, f), 'utf8')));
+  if (!names) return all;
+  return names.map((n) => {
+    const d = all.find((x) => x.name === n);
+    if (!d) throw new Error(`no bench/data/${n}.json (have: ${all.map((x) => x.name).join(', ')})`);
+    return d;
+  });
+}
+
+/** Parameter variants re-run on every suite (1 rep each), to show which conclusions are robust.
+ * A variant is a function of the suite's data, so a measured value can be used. */
+const SENSITIVITY = [
+  ['as above (1 rep)', () => ({})],
+  ['invokeOverheadMs = 10 (the DESIGN.md section 9 budget)', () => ({ invokeOverheadMs: 10 })],
+  ['invokeOverheadMs = 80', () => ({ invokeOverheadMs: 80 })],
+  ['clientPerFileMs = 0 (client never a bottleneck)', () => ({ clientPerFileMs: 0 })],
+  ['clientPerFileMs = 3 (e.g. AWS SDK work per request)', () => ({ clientPerFileMs: 3 })],
+  ['invokeOverheadMs = 10 and clientPerFileMs = 0', () => ({ invokeOverheadMs: 10, clientPerFileMs: 0 })],
+  ['estimateNoiseSigma = 0.8, newFileFraction = 0.2', () => ({ estimateNoiseSigma: 0.8, newFileFraction: 0.2 })],
+  ['projectBytes = 300 MB (cold start +3 s)', () => ({ projectBytes: 300e6 })],
+  ['containerWarmupMs = the suite\'s measured cold-minus-warm transform cost', (d) => ({ containerWarmupMs: Math.max(0, d.runs.cold.sumOfFilesMs - d.runs.warm.sumOfFilesMs) })],
+  ['firstRun = true (upload 60 MB at 12.5 MB/s first)', () => ({ firstRun: true })],
+  ['remoteSlowdown = 1.5', () => ({ remoteSlowdown: 1.5 })],
+];
+
+async function main() {
+  const started = Date.now();
+  const { flags, params } = parseArgs(process.argv.slice(2));
+  const distributions = loadDistributions(flags.suites);
+  const mainSuite = distributions.some((d) => d.name === flags.main) ? flags.main : distributions[0].name;
+  const grid = { files: flags.files, concurrency: flags.concurrency, reps: flags.reps, seed: flags.seed, params };
+
+  const bySuite = {};
+  for (const d of distributions) bySuite[d.name] = runGrid(d, grid);
+  const rows = Object.values(bySuite).flat();
+
+  const sensitivity = [];
+  if (flags.sensitivity) {
+    for (const [label, variant] of SENSITIVITY) {
+      const entry = { label, bySuite: {} };
+      for (const d of distributions) {
+        const change = variant(d);
+        const variantRows = runGrid(d, { ...grid, reps: 1, params: { ...params, ...change } });
+        entry.bySuite[d.name] = { change, summary: report.targetSummary(variantRows), rows: variantRows.map(({ reps, ...r }) => r) };
+      }
+      sensitivity.push(entry);
+    }
+  }
+
+  // Beyond the default grid: C above 1,000, where the burst limit binds (account quota raised; the
+  // client made free so that it does not hide the burst limit).
+  const burst = [];
+  if (flags.sensitivity) {
+    const d = distributions.find((x) => x.name === mainSuite);
+    for (const burstRefill of ['step', 'continuous']) {
+      const burstRows = runGrid(d, { ...grid, files: [10000, 50000], concurrency: [1000, 2000, 3000], reps: 1, params: { ...params, accountConcurrency: 3000, clientPerFileMs: 0, burstRefill } });
+      for (const { reps, ...r } of burstRows) burst.push({ burstRefill, ...r });
+    }
+  }
+
+  console.log(`main suite: ${mainSuite} (median of ${flags.reps} reps, seed ${flags.seed}); times in seconds\n`);
+  console.log(report.consoleTable(bySuite[mainSuite]));
+  console.log(`\nall suites:\n${report.summaryTable(bySuite)}`);
+  if (sensitivity.length) console.log(`\nsensitivity (1 rep per point; per suite: target met / points where the bound > 30 s, then better/tie/worse than modulo):\n${report.sensitivityTable(sensitivity)}`);
+
+  fs.mkdirSync(path.dirname(flags.out), { recursive: true });
+  // Sensitivity: summaries and, per point, only the makespans and ratios (the full rows are large).
+  const sensitivitySummary = sensitivity.map((v) => ({
+    label: v.label,
+    bySuite: Object.fromEntries(
+      Object.entries(v.bySuite).map(([name, x]) => [
+        name,
+        { change: x.change, summary: x.summary, points: x.rows.map((r) => ({ files: r.files, concurrency: r.concurrency, oursS: r.oursS, moduloS: r.moduloS, staticS: r.staticS, boundS: r.boundS, floorS: r.floorS, vsModulo: r.vsModulo, boundTargetMet: r.boundTargetMet })) },
+      ]),
+    ),
+  }));
+  const json = { generatedBy: 'node bench/scale.js', argv: process.argv.slice(2), flags, params, mainSuite, suites: distributions.map(({ perFileMs, perFileResultBytes, runs, ...d }) => d), rows, sensitivity: sensitivitySummary, burst };
+  fs.writeFileSync(`${flags.out}.json`, `${JSON.stringify(json, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 1)}\n`);
+  const md = require('./scale/markdown').render({ flags, params, distributions, bySuite, mainSuite, sensitivity, burst, grid });
+  fs.writeFileSync(`${flags.out}.md`, md);
+  if (flags.plot) await renderPng(rows, mainSuite, `${flags.out}.png`);
+  console.log(`\nwrote ${flags.out}.{md,json${flags.plot ? ',png' : ''}} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
