@@ -22,7 +22,7 @@ const examples = fs
 
 test('the examples folder has the projects this suite is meant to cover', () => {
   expect(examples).toEqual(
-    expect.arrayContaining(['babel-plugin', 'failures', 'fixtures', 'jest29', 'mocking', 'native-esm', 'react-jsdom', 'typescript-basics']),
+    expect.arrayContaining(['babel-plugin', 'failures', 'fixtures', 'jest29', 'mocking', 'multi-project', 'native-esm', 'react-jsdom', 'snapshots', 'typescript-basics']),
   );
 });
 
