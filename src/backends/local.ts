@@ -64,12 +64,15 @@ export class LocalBackend implements Backend {
   async invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
     if (this.#options.workers === 0) return this.#invokeInProcess(request, options);
     const worker = await this.#acquire(options.signal);
-    try {
-      return await worker.run(request, options);
-    } finally {
+    // An abandoned file (watch-mode interrupt) finishes in its worker, as in Jest's own pool: the
+    // worker stays warm and returns to the pool when it answers; only the caller stops waiting.
+    const running = worker.run(request, options.onEvent);
+    const settle = () => {
       if (worker.alive) this.#release(worker);
       else this.#replace(worker);
-    }
+    };
+    running.then(settle, settle);
+    return abortable(running, options.signal);
   }
 
   async #invokeInProcess(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
@@ -145,6 +148,25 @@ export class LocalBackend implements Backend {
     }
     throw new Error(`Could not lock a run directory under ${rootsDir}.`);
   }
+}
+
+/** Rejects as cancelled when `signal` aborts, else settles as `promise` does. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new TransportError('cancelled', false));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new TransportError('cancelled', false));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function takeLock(lock: string): boolean {
@@ -231,20 +253,14 @@ class WorkerProcess {
     return !this.#exited;
   }
 
-  async run(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
+  async run(request: RunRequest, onEvent: (event: TestEvent) => void): Promise<RunResponse> {
     await this.#ready;
     if (this.#exited) throw this.#exitError('IDLE');
     const id = this.#nextRequest++;
     this.#channelRef(true);
     try {
       return await new Promise<RunResponse>((resolve, reject) => {
-        this.#pending = { id, onEvent: options.onEvent, resolve, reject };
-        const onAbort = () => {
-          // An abandoned in-flight file: stop its process so nothing keeps running.
-          this.#child.kill('SIGKILL');
-          reject(new TransportError('cancelled', false));
-        };
-        options.signal.addEventListener('abort', onAbort, { once: true });
+        this.#pending = { id, onEvent, resolve, reject };
         this.#child.send({ type: 'run', id, request }, (error) => {
           if (error) reject(new TransportError(`Could not send the request to worker ${this.id}: ${error.message}`, true, { cause: error }));
         });
