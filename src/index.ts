@@ -65,7 +65,14 @@ export default class RemoteLambdaRunner {
     const started = performance.now();
     const runId = crypto.randomUUID();
     const first = tests[0]!.context.config;
-    const options = resolveOptions(first.rootDir, this.#runnerOptions ?? (first as { runnerOptions?: unknown }).runnerOptions);
+    const resolved = resolveOptions(first.rootDir, this.#runnerOptions ?? (first as { runnerOptions?: unknown }).runnerOptions);
+    // Diagnostics that only work in this process (open-handle detection, a debugger attached to
+    // Jest) run the files here, in band, whatever the backend.
+    const diagnose = this.#globalConfig.detectOpenHandles ? '--detectOpenHandles' : process.execArgv.find((a) => /^--inspect/.test(a));
+    const options = diagnose && resolved.backend === 'lambda' ? { ...resolved, backend: 'local' as const, workers: undefined } : resolved;
+    if (diagnose && resolved.backend === 'lambda' && !this.#globalConfig.silent) {
+      process.stderr.write(`remote-lambda: ${diagnose} needs the tests in this process: running them locally, in band.\n`);
+    }
     const jest = locateJest(first.rootDir);
     const cacheDir = options.cacheDirectory ?? path.join(first.cacheDirectory, 'remote-lambda');
     // Where Jest would run in band, so do we (in this process), unless `workers` is set explicitly.

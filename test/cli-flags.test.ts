@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO, comparable, runJest, type JestRun } from './support/run-jest';
+import { REPO, comparable, junitComparable, runJest, type JestRun } from './support/run-jest';
 
 let work: string;
 const project = (name: string) => path.join(work, name);
@@ -98,13 +98,12 @@ test('jest-junit writes the same XML report', () => {
   const xml = (runner: 'default' | 'remote-lambda') => {
     const file = path.join(work, `junit-${runner}.xml`);
     runJest(project('failures'), { runner, args: ['--reporters=jest-junit', '-i'], env: { JEST_JUNIT_OUTPUT_FILE: file } });
-    // elapsed times and the run's timestamp differ from run to run
-    return fs.readFileSync(file, 'utf8').replace(/ time="[\d.]+"/g, ' time="<t>"').replace(/ timestamp="[^"]+"/g, ' timestamp="<ts>"');
+    return junitComparable(fs.readFileSync(file, 'utf8'));
   };
   const reference = xml('default');
-  expect(reference).toContain('<testcase classname=');
-  expect(reference).toContain('<failure');
-  expect(xml('remote-lambda')).toBe(reference);
+  expect(reference.suites.length).toBeGreaterThanOrEqual(4);
+  expect(reference.suites.join('')).toContain('<failure');
+  expect(xml('remote-lambda')).toEqual(reference);
 });
 
 test('--detectOpenHandles (Jest runs in band, so ours runs in its process) reports the same open handle', () => {

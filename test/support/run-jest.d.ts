@@ -46,3 +46,4 @@ export function compareTests(
   reference: JestRun,
   ours: JestRun,
 ): { total: number; matched: number; mismatches: Array<{ key: string; reference: unknown; ours: unknown }> };
+export function junitComparable(xml: string): { head: string; suites: string[] };
