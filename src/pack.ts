@@ -78,11 +78,19 @@ function unframe(raw: Buffer): Array<[Hash, Buffer]> {
  * Returns pack key -> member hashes.
  */
 export function packsOf(manifest: Manifest, only?: ReadonlySet<Hash>): Map<Hash, Hash[]> {
-  const dirs = [...(manifest.packDirs ?? [])].sort((a, b) => b.length - a.length);
+  const dirs = new Set(manifest.packDirs ?? []);
   const groups = new Map<string, Set<Hash>>();
   const singles = new Set<Hash>();
+  // The deepest pack folder above each file (a package nested in another's node_modules is its own).
+  const packDirOf = (file: string): string | undefined => {
+    for (let at = file.lastIndexOf('/'); at > 0; at = file.lastIndexOf('/', at - 1)) {
+      const dir = file.slice(0, at);
+      if (dirs.has(dir)) return dir;
+    }
+    return undefined;
+  };
   for (const file of manifest.files) {
-    const dir = dirs.find((d) => file.path.startsWith(`${d}/`));
+    const dir = packDirOf(file.path);
     if (dir === undefined) {
       singles.add(file.hash);
       continue;

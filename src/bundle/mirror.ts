@@ -97,7 +97,11 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
     else {
       const real = fs.realpathSync(abs);
       const st = fs.statSync(real);
-      if (st.isDirectory()) walk(real, key);
+      const seen = st.isDirectory() ? walked.get(real) : undefined;
+      // A folder already mirrored (several links to one package, or a cycle: a package linking
+      // back to the repository) becomes a link to where it is, not a second copy.
+      if (seen !== undefined) links.set(key, { path: key, target: path.posix.relative(path.posix.dirname(key), seen) || '.' });
+      else if (st.isDirectory()) walk(real, key);
       else addFileAt(key, real, st);
     }
   };
@@ -111,10 +115,13 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
   };
 
   /** Walks local folder `dir`, mirrored at `key` (its own relative path unless dereferenced). */
+  /** Real path of each folder walked -> where it is in the mirror. */
+  const walked = new Map<string, string>();
   const walk = (dir: string, key = rel(dir)) => {
     if (skipDirs.has(dir)) return;
     if (key && dirs.has(key)) return;
     if (key) dirs.add(key);
+    if (ship) walked.set(fs.realpathSync(dir), key);
     const segments = key.split('/');
     const inNodeModules = segments.includes('node_modules');
     if (ship && isPackageDir(segments)) packDirs.add(key);
@@ -128,7 +135,9 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
       } else if (d.isSymbolicLink()) {
         if (fs.existsSync(abs)) addLink(abs, childKey);
       } else if (d.isDirectory()) {
-        walk(abs, childKey);
+        const seen = ship ? walked.get(fs.realpathSync(abs)) : undefined;
+        if (seen !== undefined) links.set(childKey, { path: childKey, target: path.posix.relative(key, seen) || '.' });
+        else walk(abs, childKey);
       } else if (d.isFile()) {
         addFileAt(childKey, abs, fs.statSync(abs));
       }

@@ -1,0 +1,55 @@
+/** The manifest the mirror builds for remote backends: packs per installed package, links kept, cycles cut. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildMirror } from '../src/bundle/mirror';
+import { HashCache } from '../src/bundle/hash-cache';
+import { packKey, packsOf } from '../src/pack';
+
+let work: string;
+beforeEach(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-mirror-'));
+});
+afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const write = (rel: string, content: string) => {
+  fs.mkdirSync(path.dirname(path.join(work, rel)), { recursive: true });
+  fs.writeFileSync(path.join(work, rel), content);
+};
+const mirror = (root: string) =>
+  buildMirror({ rootDir: root, roots: [root], cwd: root, include: [], exclude: [], skipDirs: [], configStrings: [], nodeModules: 'ship' }, new HashCache(path.join(work, 'hashes.json')));
+
+test('installed packages travel as packs; a package linked from outside the repository is shipped as files', () => {
+  const app = path.join(work, 'app');
+  write('app/package.json', '{}');
+  write('app/src/a.js', 'a');
+  write('app/node_modules/left-pad/index.js', 'pad');
+  write('app/node_modules/@scope/util/index.js', 'util');
+  write('app/node_modules/@scope/util/node_modules/nested/index.js', 'nested');
+  write('store/linked/index.js', 'linked'); // like a pnpm store or a workspace outside the repo
+  fs.mkdirSync(path.join(app, '.git'));
+  fs.symlinkSync(path.join(work, 'store', 'linked'), path.join(app, 'node_modules', 'linked'));
+  const m = mirror(app);
+  expect(m.manifest.packDirs).toEqual(['node_modules/@scope/util', 'node_modules/@scope/util/node_modules/nested', 'node_modules/left-pad', 'node_modules/linked']);
+  expect(m.manifest.files.map((f) => f.path)).toContain('node_modules/linked/index.js');
+  // a nested package is its own pack; loose project files travel alone
+  const packs = packsOf(m.manifest);
+  const hashOf = (p: string) => m.manifest.files.find((f) => f.path === p)!.hash;
+  expect(packs.get(packKey([hashOf('node_modules/@scope/util/index.js')]))).toEqual([hashOf('node_modules/@scope/util/index.js')]);
+  expect(packs.get(packKey([hashOf('node_modules/@scope/util/node_modules/nested/index.js')]))).toBeDefined();
+  expect(packs.get(packKey([hashOf('src/a.js')]))).toEqual([hashOf('src/a.js')]);
+});
+
+test('a link cycle (a package linking back to the repository) becomes a link, not an endless walk', () => {
+  const repo = path.join(work, 'repo');
+  write('repo/package.json', '{}');
+  write('repo/src/a.js', 'a');
+  write('app/package.json', '{}');
+  fs.mkdirSync(path.join(work, 'app', '.git'));
+  fs.mkdirSync(path.join(repo, 'node_modules'));
+  fs.symlinkSync(repo, path.join(repo, 'node_modules', 'self')); // like `npm link` of the package itself
+  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(work, 'app', 'node_modules'));
+  const m = mirror(path.join(work, 'app'));
+  expect(m.manifest.files.map((f) => f.path).sort()).toEqual(['node_modules/self/package.json', 'node_modules/self/src/a.js', 'package.json']);
+  expect(m.manifest.links).toEqual([{ path: 'node_modules/self/node_modules', target: '..' }]);
+});
