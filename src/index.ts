@@ -20,7 +20,8 @@ import { resolveOptions, type ResolvedOptions } from './options';
 import { encodeProject, type Host, type ProjectPayload, type TestEvent } from './protocol';
 import { applyWrites, toJestError, toTestResult } from './results';
 import type { ShipStats } from './ship';
-import { lambdaSummary } from './summary';
+import { createProgress, shouldShowProgress } from './progress';
+import { lambdaSummary, localSummary, statsSince } from './summary';
 
 export { defineRemoteLambdaOptions, type RemoteLambdaOptions } from './options';
 export { RemoteRunnerError } from './errors';
@@ -82,6 +83,7 @@ export default class RemoteLambdaRunner {
     const backend = getBackend(options, cacheDir, workers, jest);
     const watchMode = this.#globalConfig.watch || this.#globalConfig.watchAll;
 
+    const lambdaStatsAtStart = backend.name === 'lambda' ? { ...(backend as LambdaBackend).stats } : undefined;
     const controller = new AbortController();
     watcher.on('change', (state) => {
       if (state.interrupted) controller.abort();
@@ -91,6 +93,16 @@ export default class RemoteLambdaRunner {
     const shipped: ShipStats = { newBlobs: 0, newBytes: 0, cachedBlobs: 0, cachedBytes: 0 };
     // One hash cache per checkout and project, so a run reads only what concerns its own tree.
     const hashes = new HashCache(path.join(cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`));
+    // Before the first test starts only: Jest's reporter owns the terminal after that.
+    const progress = createProgress({ silent: this.#globalConfig.silent, json: this.#globalConfig.json });
+    let hashing = false;
+    hashes.onMiss = () => {
+      if (!hashing) {
+        hashing = true;
+        progress.phase('hashing', Math.max(hashes.size, 1), 'files');
+      }
+      progress.tick();
+    };
     const projects = new Map<string, Promise<ProjectPayload>>();
     const projectFor = (test: Test): Promise<ProjectPayload> => {
       const config = test.context.config;
@@ -124,7 +136,7 @@ export default class RemoteLambdaRunner {
           };
           const key = sha256(encodeProject(base));
           const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
-          const { project, stats } = await backend.ship(mirror, { ...base, key });
+          const { project, stats } = await backend.ship(mirror, { ...base, key }, progress);
           shippedFiles.set(project.key, (file) => inMirror.has(file));
           for (const k of Object.keys(shipped) as Array<keyof ShipStats>) shipped[k] += stats[k];
           timing.ship! += performance.now() - t;
@@ -150,6 +162,8 @@ export default class RemoteLambdaRunner {
       }
     }
     hashes.save();
+    hashes.onMiss = undefined;
+    progress.stop();
     for (const [test, error] of setupErrors) {
       await this.#emit('test-file-start', [test]);
       await this.#emit('test-file-failure', [test, toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack })]);
@@ -206,8 +220,11 @@ export default class RemoteLambdaRunner {
       }
     }
     if (backend.name === 'lambda' && !this.#globalConfig.silent) {
-      const { stats } = backend as LambdaBackend;
+      // (a backend kept for watch mode counts across runs: this run's share only)
+      const stats = statsSince((backend as LambdaBackend).stats, lambdaStatsAtStart!);
       process.stderr.write(`${lambdaSummary({ files: items.length, retries, shipped, stats, hosts: [...hosts.values()], bucket: options.bucket })}\n`);
+    } else if (shouldShowProgress({ silent: this.#globalConfig.silent, json: this.#globalConfig.json })) {
+      process.stderr.write(`${localSummary({ files: items.length, retries, shipped, workers })}\n`);
     }
     if (options.debug) {
       const total = performance.now() - started;

@@ -10,6 +10,7 @@ import pLimit from 'p-limit';
 import { sha256 } from './bundle/hash-cache';
 import { RemoteRunnerError } from './errors';
 import { encodePack } from './pack';
+import type { Progress } from './progress';
 import type { Hash, Store } from './protocol';
 import { isFinalS3Error, isNotFound, packObjectKey, s3Client } from './s3';
 
@@ -42,7 +43,7 @@ export class S3PackStore {
    * Makes every pack of `packs` present in the bucket. `read` gives a blob's bytes (checked against
    * its hash by the caller); `force` uploads even packs believed present (the handler said it lacks them).
    */
-  async ensure(packs: Map<Hash, Hash[]>, read: (hash: Hash) => Buffer, sizeOf: (hash: Hash) => number, force = false): Promise<UploadStats> {
+  async ensure(packs: Map<Hash, Hash[]>, read: (hash: Hash) => Buffer, sizeOf: (hash: Hash) => number, force = false, progress?: Progress): Promise<UploadStats> {
     const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, present: 0, presentBytes: 0 };
     const rawBytes = (members: Hash[]) => members.reduce((sum, h) => sum + sizeOf(h), 0);
     const client = s3Client(this.store.region);
@@ -53,6 +54,7 @@ export class S3PackStore {
         stats.presentBytes += rawBytes(entry[1]);
       } else unknown.push(entry);
     }
+    if (unknown.length > 0) progress?.phase(force ? 're-uploading' : 'checking and uploading', unknown.length, 'packs');
     const heads = pLimit(HEADS_IN_FLIGHT);
     const uploads = pLimit(UPLOADS_IN_FLIGHT);
     try {
@@ -66,6 +68,7 @@ export class S3PackStore {
                 this.#remember(key);
                 stats.present++;
                 stats.presentBytes += rawBytes(members);
+                progress?.tick();
                 return;
               } catch (error) {
                 if (!isNotFound(error)) throw error;
@@ -77,6 +80,7 @@ export class S3PackStore {
               this.#remember(key);
               stats.uploaded++;
               stats.uploadedBytes += body.length;
+              progress?.tick(1, body.length);
             });
           }),
         ),

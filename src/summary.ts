@@ -62,4 +62,22 @@ export function lambdaSummary(f: RunFigures, localNode = process.version): strin
   return lines.join('\n');
 }
 
+/** On a terminal, after a run on the embedded backend. */
+export function localSummary(f: { files: number; retries: number; shipped: ShipStats; workers: number }): string {
+  const where = f.workers > 0 ? `${f.workers} worker${f.workers === 1 ? '' : 's'}` : 'in band';
+  return (
+    `remote-lambda: ${f.files} file(s) on the local backend (${where}), ${f.retries} retr${f.retries === 1 ? 'y' : 'ies'}; ` +
+    `stored ${mb(f.shipped.newBytes)} new (${f.shipped.newBlobs} file${f.shipped.newBlobs === 1 ? '' : 's'}), ${mb(f.shipped.cachedBytes)} unchanged`
+  );
+}
+
+/** Counters of `now` minus those of `before` (a backend kept across watch-mode runs). */
+export function statsSince(now: InvocationStats, before: InvocationStats): InvocationStats {
+  const out = { ...now };
+  for (const key of Object.keys(now) as Array<keyof InvocationStats>) {
+    if (typeof now[key] === 'number' && typeof before[key] === 'number' && key !== 'memoryMb') (out[key] as number) = (now[key] as number) - (before[key] as number);
+  }
+  return out;
+}
+
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;

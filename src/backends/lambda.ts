@@ -32,6 +32,7 @@ import {
   type Store,
 } from '../protocol';
 import { S3PackStore } from '../s3-store';
+import type { Progress } from '../progress';
 import type { ShipStats } from '../ship';
 import { TransportError, type Backend, type InvokeOptions } from './types';
 
@@ -118,7 +119,7 @@ export class LambdaBackend implements Backend {
     this.#s3 = options.store && new S3PackStore(options.store, options.cacheDir);
   }
 
-  async ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>): Promise<{ project: ProjectPayload; stats: ShipStats }> {
+  async ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>, progress?: Progress): Promise<{ project: ProjectPayload; stats: ShipStats }> {
     for (const [hash, file] of mirror.sources) this.#sources.set(hash, file);
     for (const f of mirror.manifest.files) this.#sizes.set(f.hash, f.size);
     // The description travels as a blob, its manifest as parts: an unchanged listing costs nothing.
@@ -139,7 +140,7 @@ export class LambdaBackend implements Backend {
       return { project: shipped, stats: { newBlobs: 0, newBytes: 0, cachedBlobs: 0, cachedBytes: 0 } };
     }
     const packs = new Map([...packsOf(mirror.manifest), ...singlePacks(own)]);
-    const uploaded = await this.#s3.ensure(packs, (h) => this.#read(h), (h) => this.#sizes.get(h) ?? 0);
+    const uploaded = await this.#s3.ensure(packs, (h) => this.#read(h), (h) => this.#sizes.get(h) ?? 0, false, progress);
     this.stats.uploadedPacks += uploaded.uploaded;
     this.stats.uploadedBytes += uploaded.uploadedBytes;
     return {

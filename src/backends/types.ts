@@ -1,6 +1,7 @@
 import type { Hash, ProjectPayload, RunRequest, RunResponse, TestEvent } from '../protocol';
 import type { ShipStats } from '../ship';
 import type { Mirror } from '../bundle/mirror';
+import type { Progress } from '../progress';
 
 export interface InvokeOptions {
   signal: AbortSignal;
@@ -11,7 +12,7 @@ export interface InvokeOptions {
 export interface Backend {
   readonly name: string;
   /** Makes the project's blobs available to the remote side; returns what it had to move. */
-  ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>): Promise<{ project: ProjectPayload; stats: ShipStats }>;
+  ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>, progress?: Progress): Promise<{ project: ProjectPayload; stats: ShipStats }>;
   /**
    * For backends whose remote side can lack blobs (a cold container): makes `missing` reachable for
    * the next attempt of `request` and returns what to add to it: an inline pack of as many as fit,

@@ -16,6 +16,8 @@ export class HashCache {
   #dirty = false;
   hits = 0;
   misses = 0;
+  /** Called for each file that had to be read and hashed (progress display). */
+  onMiss: (() => void) | undefined;
 
   constructor(file: string) {
     this.#file = file;
@@ -30,10 +32,16 @@ export class HashCache {
       return known[4];
     }
     this.misses++;
+    this.onMiss?.();
     const hash = sha256(fs.readFileSync(abs));
     this.#entries.set(abs, [st.size, st.mtimeMs, st.ctimeMs, st.ino, hash]);
     this.#dirty = true;
     return hash;
+  }
+
+  /** Files the cache knew after the last run (an estimate of this run's work). */
+  get size(): number {
+    return this.#entries.size;
   }
 
   save(): void {
