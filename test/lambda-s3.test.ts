@@ -255,3 +255,18 @@ function writeLargeOutputExample(dir: string): void {
     ].join('\n'),
   );
 }
+
+test('on a terminal, the packs being checked and uploaded show as progress before the tests start', () => {
+  const cwd = path.join(project, 'fixtures');
+  // a fresh Jest cache: this machine no longer knows what the bucket holds, so it checks every pack
+  const jest = [process.execPath, require.resolve('jest/bin/jest', { paths: [cwd] }), `--cacheDirectory=${path.join(work, 'jest-cache-progress')}`].map((a) => `'${a}'`).join(' ');
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.JEST_WORKER_ID;
+  delete childEnv.CI;
+  const r = spawnSync('script', ['-qfec', jest, '/dev/null'], { cwd, env: childEnv, encoding: 'utf8', timeout: 300_000 });
+  const out = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  expect(out).toMatch(/remote-lambda checking and uploading \[[^\]]*\] \d+\/\d+ packs/);
+  expect(out.indexOf('remote-lambda checking and uploading')).toBeLessThan(out.indexOf('PASS'));
+  expect(out).toMatch(/remote-lambda: 3 file\(s\) on Lambda/);
+  expect(r.status).toBe(0);
+});
