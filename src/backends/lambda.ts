@@ -328,7 +328,7 @@ export class LambdaBackend implements Backend {
     }
     if (name === 'CredentialsProviderError' || name === 'AccessDeniedException' || name === 'UnrecognizedClientException' || status === 403) {
       return new TransportError(
-        `Not allowed to invoke ${this.#describe()}: ${message}\nConfigure AWS credentials with lambda:InvokeFunction on it (see the README's IAM policy).`,
+        `Not allowed to invoke ${this.#describe()}: ${message}\nConfigure AWS credentials with lambda:InvokeFunction on it (npx jest-runner-remote-lambda policy prints the policy).`,
         false,
         { cause: error },
       );
