@@ -16,6 +16,7 @@ Commands:
   deploy   Create or update the function from this package's handler, publish a version, point an alias at it
   policy   Print least-privilege IAM policies: for npx jest, for the function's role, for deploying
   doctor   Check Node and Jest, the options, AWS credentials, the function (one ping) and the bucket
+  zip <file>  Write the handler zip (for CloudFormation, SAM, Terraform…) without touching AWS
 
 Options (deploy, policy, doctor):
   --function <name>          function name            (default: ${envName('function')} or jest-runner-remote-lambda)
@@ -67,6 +68,18 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     return 2;
   }
   const [command, ...extra] = parsed.positionals;
+  if (command === 'zip' && extra.length === 1) {
+    const { handlerZip } = require('./deploy') as typeof import('./deploy');
+    try {
+      const zip = handlerZip();
+      require('node:fs').writeFileSync(extra[0], zip);
+      out(`Wrote ${extra[0]} (${(zip.length / 1024).toFixed(0)} KB): index.js, handler index.handler.\n`);
+      return 0;
+    } catch (error) {
+      out(`${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   const values = parsed.values as Values;
   if (values.help || !command) {
     out(HELP);
@@ -87,7 +100,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         return await doctor(common(values), out);
       }
       default:
-        out(`Unknown command "${command}". Commands: deploy, policy, doctor.\n`);
+        out(`Unknown command "${command}". Commands: deploy, policy, doctor, zip <file>.\n`);
         return 2;
     }
   } catch (error) {

@@ -32,6 +32,14 @@ export async function doctor(cli: CommonOptions, out: (s: string) => void, cwd =
     fix: 'Use Node.js 20 or newer (the runner and the AWS SDK need it).',
   });
 
+  if ((process.versions as { pnp?: string }).pnp !== undefined) {
+    report({
+      ok: false,
+      title: 'Package layout',
+      detail: "Yarn Plug'n'Play: there is no node_modules tree to ship",
+      fix: 'Add "nodeLinker: node-modules" to .yarnrc.yml and run yarn install again.',
+    });
+  }
   try {
     const jest = locateJest(cwd);
     report({ ok: jest.major === 29 || jest.major === 30, title: 'Jest', detail: `${jest.version} (${path.dirname(jest.runner)})`, fix: 'Use Jest 29 or 30.' });

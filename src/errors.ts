@@ -1,4 +1,4 @@
-export type ErrorCode = 'OPTIONS' | 'JEST_NOT_FOUND' | 'MIRROR' | 'STORE' | 'DEPLOY';
+export type ErrorCode = 'OPTIONS' | 'JEST_NOT_FOUND' | 'MIRROR' | 'STORE' | 'DEPLOY' | 'UNSUPPORTED';
 
 /** Expected failures of the runner: printed without our own stack, always with the fix. */
 export class RemoteRunnerError extends Error {

@@ -66,6 +66,7 @@ export default class RemoteLambdaRunner {
     const started = performance.now();
     const runId = crypto.randomUUID();
     const first = tests[0]!.context.config;
+    refuseYarnPnp(first.rootDir);
     const resolved = resolveOptions(first.rootDir, this.#runnerOptions ?? (first as { runnerOptions?: unknown }).runnerOptions);
     // Diagnostics that only work in this process (open-handle detection, a debugger attached to
     // Jest) run the files here, in band, whatever the backend.
@@ -243,6 +244,21 @@ export default class RemoteLambdaRunner {
       );
     }
   }
+}
+
+/**
+ * Yarn Plug'n'Play keeps packages in zip archives and resolves them through its own loader: there
+ * is no node_modules tree to ship or link, and the handler could not resolve anything. Say so at
+ * once rather than failing file by file.
+ */
+function refuseYarnPnp(rootDir: string): void {
+  const pnp = (process.versions as { pnp?: string }).pnp !== undefined;
+  if (!pnp) return;
+  throw new RemoteRunnerError(
+    'UNSUPPORTED',
+    `jest-runner-remote-lambda cannot run under Yarn Plug'n'Play (this Jest runs with Yarn's PnP loader, in ${rootDir}).\n` +
+      'Use the node-modules linker: add "nodeLinker: node-modules" to .yarnrc.yml and run yarn install again.',
+  );
 }
 
 function getBackend(options: ResolvedOptions, cacheDir: string, workers: number, jest: LocatedJest): Backend {

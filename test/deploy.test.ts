@@ -150,6 +150,14 @@ describe('the CLI without AWS', () => {
     expect(u.status).toBe(2);
   });
 
+  test('zip writes the handler zip without touching AWS', () => {
+    const file = path.join(os.tmpdir(), `jrl-zip-${process.pid}.zip`);
+    const r = spawnSync(process.execPath, [CLI, 'zip', file], { encoding: 'utf8', env: { ...process.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:1' } });
+    expect(r.stdout).toMatch(/^Wrote .*\.zip \(\d+ KB\): index\.js, handler index\.handler\.\n$/);
+    expect(Buffer.from(unzipSync(fs.readFileSync(file))['index.js']!).equals(fs.readFileSync(path.join(REPO, 'dist/handler/index.js')))).toBe(true);
+    fs.rmSync(file);
+  });
+
   test('the runtime follows this machine\'s Node major where Lambda offers it', () => {
     expect(runtimeFor('v22.11.0')).toEqual({ runtime: 'nodejs22.x' });
     expect(runtimeFor('v24.1.0')).toEqual({ runtime: 'nodejs24.x' });

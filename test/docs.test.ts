@@ -38,6 +38,7 @@ test('the troubleshooting section quotes messages the code really prints', () =>
     'a Lambda response holds at most 6 MB.',
     '(its blobs and the tree made from them), but only',
     'Could not ${what} the shared store',
+    "cannot run under Yarn Plug'n'Play",
   ];
   for (const fragment of fragments) {
     expect({ fragment, inCode: sources.includes(fragment) }).toEqual({ fragment, inCode: true });

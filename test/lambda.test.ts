@@ -4,7 +4,7 @@
  * tarball, without a bucket: the whole tree (node_modules included) travels inline, as packs of
  * content-addressed blobs in rounds that fit Lambda's payload limit.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ let work: string;
 let project: string;
 let offline: Offline;
 let limits: FaultProxy;
+let tarball: string;
 let lambdaEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
@@ -24,7 +25,8 @@ beforeAll(async () => {
   fs.mkdirSync(project);
   fs.mkdirSync(path.join(project, '.git'));
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'lambda-consumer', private: true }));
-  installWithJest(project, packRunner(work));
+  tarball = packRunner(work);
+  installWithJest(project, tarball);
   for (const example of ['fixtures', 'failures']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
 
   offline = await startOffline(REPO, path.join(work, 'lambda-tmp'), path.join(work, 'service'));
@@ -57,6 +59,20 @@ test.each(['fixtures', 'failures'])('example %s gives the default runner\'s resu
   if (example === 'fixtures') expect(limits.log()).toContain('pass:need-blobs');
   expect(limits.log().filter((l) => l.endsWith('too-large'))).toEqual([]);
 });
+
+test('a Jest 29 project (its own lockfile) gives the default runner\'s results on the emulated Lambda', () => {
+  const cwd = path.join(work, 'jest29');
+  fs.cpSync(path.join(REPO, 'examples', 'jest29'), cwd, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
+  fs.mkdirSync(path.join(cwd, '.git'));
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd, stdio: 'pipe', timeout: 300_000 });
+  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd, stdio: 'pipe', timeout: 300_000 });
+  const reference = runJest(cwd, { runner: 'default' });
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
+  expect(JSON.parse(fs.readFileSync(path.join(cwd, 'node_modules', 'jest', 'package.json'), 'utf8')).version).toMatch(/^29\./);
+  expect(reference.json.numTotalTests).toBeGreaterThan(0);
+  expect(ours.stderr).toMatch(/remote-lambda: \d+ file\(s\) on Lambda/);
+  expect(comparable(ours)).toEqual(comparable(reference));
+}, 600_000);
 
 test('a second run ships nothing new and still matches', () => {
   const cwd = path.join(project, 'fixtures');

@@ -53,3 +53,40 @@ test('a link cycle (a package linking back to the repository) becomes a link, no
   expect(m.manifest.files.map((f) => f.path).sort()).toEqual(['node_modules/self/package.json', 'node_modules/self/src/a.js', 'package.json']);
   expect(m.manifest.links).toEqual([{ path: 'node_modules/self/node_modules', target: '..' }]);
 });
+
+test('a workspace package linked into node_modules from inside the repository travels with the link', () => {
+  write('repo/package.json', '{}');
+  write('repo/packages/core/package.json', '{"name":"@mono/core"}');
+  write('repo/packages/core/index.js', 'core');
+  write('repo/packages/app/package.json', '{}');
+  write('repo/packages/app/src/a.js', 'a');
+  fs.mkdirSync(path.join(work, 'repo', '.git'));
+  fs.mkdirSync(path.join(work, 'repo', 'packages', 'app', 'node_modules', '@mono'), { recursive: true });
+  fs.symlinkSync('../../../core', path.join(work, 'repo', 'packages', 'app', 'node_modules', '@mono', 'core'));
+  fs.symlinkSync('..', path.join(work, 'repo', 'packages', 'app', 'node_modules', 'self')); // holds the project: not walked again
+  const m = mirror(path.join(work, 'repo', 'packages', 'app'));
+  expect(m.manifest.links).toEqual([
+    { path: 'packages/app/node_modules/@mono/core', target: '../../../core' },
+    { path: 'packages/app/node_modules/self', target: '..' },
+  ]);
+  expect(m.manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['packages/core/index.js', 'packages/core/package.json', 'packages/app/src/a.js']));
+});
+
+test('pnpm\'s layout: packages reached through links into node_modules/.pnpm are shipped once, at their real place', () => {
+  write('app/package.json', '{}');
+  fs.mkdirSync(path.join(work, 'app', '.git'));
+  write('app/node_modules/.pnpm/jest-circus@30/node_modules/jest-circus/index.js', 'circus');
+  write('app/node_modules/.pnpm/jest-snapshot@30/node_modules/jest-snapshot/index.js', 'snapshot');
+  fs.symlinkSync('../../jest-snapshot@30/node_modules/jest-snapshot', path.join(work, 'app/node_modules/.pnpm/jest-circus@30/node_modules/jest-snapshot'));
+  fs.symlinkSync('.pnpm/jest-circus@30/node_modules/jest-circus', path.join(work, 'app/node_modules/jest-circus'));
+  const m = mirror(path.join(work, 'app'));
+  expect(m.manifest.files.map((f) => f.path).sort()).toEqual([
+    'node_modules/.pnpm/jest-circus@30/node_modules/jest-circus/index.js',
+    'node_modules/.pnpm/jest-snapshot@30/node_modules/jest-snapshot/index.js',
+    'package.json',
+  ]);
+  expect(m.manifest.links).toEqual([
+    { path: 'node_modules/.pnpm/jest-circus@30/node_modules/jest-snapshot', target: '../../jest-snapshot@30/node_modules/jest-snapshot' },
+    { path: 'node_modules/jest-circus', target: '.pnpm/jest-circus@30/node_modules/jest-circus' },
+  ]);
+});

@@ -92,8 +92,19 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
     const target = fs.readlinkSync(abs);
     const resolved = path.resolve(path.dirname(abs), target);
     const inside = !path.isAbsolute(target) && (resolved === base || resolved.startsWith(base + path.sep));
-    if (inside) links.set(key, { path: key, target });
-    else if (!ship) links.set(key, { path: key, target: fs.realpathSync(abs) });
+    if (inside) {
+      links.set(key, { path: key, target });
+      // A folder of the repository reached only through a link (a workspace package linked into
+      // node_modules) travels too, at its own place, or the link would dangle remotely. Not a
+      // folder that holds the project (a self-link): that one is mirrored already, or too much.
+      if (ship && fs.existsSync(resolved)) {
+        const st = fs.statSync(resolved);
+        const real = fs.realpathSync(resolved);
+        const holdsProject = input.rootDir === real || input.rootDir.startsWith(real + path.sep);
+        if (st.isDirectory() && !holdsProject && !walked.has(real)) walk(resolved);
+        else if (st.isFile()) addFile(resolved, st);
+      }
+    } else if (!ship) links.set(key, { path: key, target: fs.realpathSync(abs) });
     else {
       const real = fs.realpathSync(abs);
       const st = fs.statSync(real);
@@ -135,6 +146,8 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
       } else if (d.isSymbolicLink()) {
         if (fs.existsSync(abs)) addLink(abs, childKey);
       } else if (d.isDirectory()) {
+        // (already walked right here: reached first through a link to it, as pnpm's layout does)
+        if (dirs.has(childKey)) continue;
         const seen = ship ? walked.get(fs.realpathSync(abs)) : undefined;
         if (seen !== undefined) links.set(childKey, { path: childKey, target: path.posix.relative(key, seen) || '.' });
         else walk(abs, childKey);
