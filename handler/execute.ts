@@ -12,6 +12,7 @@ import {
   RunRequestSchema,
   decodeProject,
   parseAt,
+  type FileResponse,
   type Hash,
   type Host,
   type ProjectPayload,
@@ -98,22 +99,42 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
 
     const { session } = loaded;
     if (fs.existsSync(session.cwd) && process.cwd() !== session.cwd) process.chdir(session.cwd);
-    const restoreEnv = applyEnv(loaded.payload.env);
-    const events: TestEvent[] = [];
-    const outcome = await session
-      .run(request.testPath, {
-        mode: request.mode,
-        globalConfig: request.globalConfig,
-        changedFiles: request.changedFiles,
-        sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
-        onEvent: env.onEvent ?? ((e) => events.push(e)),
-      })
-      .finally(restoreEnv);
-    lap('run');
-    if (outcome.kind === 'failure') {
-      return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing, host: host() };
+    const runFile = async (testPath: string, fileTiming: Record<string, number>): Promise<FileResponse> => {
+      const restoreEnv = applyEnv(loaded.payload.env);
+      const events: TestEvent[] = [];
+      const outcome = await session
+        .run(testPath, {
+          mode: request.mode,
+          globalConfig: request.globalConfig,
+          changedFiles: request.changedFiles,
+          sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
+          onEvent: env.onEvent ?? ((e) => events.push(e)),
+        })
+        .finally(restoreEnv);
+      if (outcome.kind === 'failure') {
+        return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing: fileTiming, host: host() };
+      }
+      return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing: fileTiming, host: host() };
+    };
+    if (!request.moreTestPaths?.length) {
+      const response = await runFile(request.testPath, timing);
+      lap('run');
+      return response;
     }
-    return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing, host: host() };
+    // Several files: run one after the other, as a Jest worker runs its share. The set-up above is
+    // counted with the first; a handler fault stops the batch and the rest are asked for again.
+    const results: FileResponse[] = [];
+    for (const testPath of [request.testPath, ...request.moreTestPaths]) {
+      const fileTiming = results.length === 0 ? timing : {};
+      mark = performance.now();
+      try {
+        results.push(await runFile(testPath, fileTiming));
+        fileTiming.run = Math.round((performance.now() - mark) * 100) / 100;
+      } catch (error) {
+        return { protocolVersion: PROTOCOL_VERSION, status: 'batch', results, stopped: serializeError(error) };
+      }
+    }
+    return { protocolVersion: PROTOCOL_VERSION, status: 'batch', results };
   } catch (error) {
     if (error instanceof MissingBlobsError) {
       return { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: error.missing };

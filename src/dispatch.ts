@@ -1,12 +1,22 @@
 /**
- * The queue: a free slot takes the next file (no static shards), retries infrastructure faults
- * with jittered backoff, never retries a test failure, and yields exactly one outcome per file.
- * No transport code lives here.
+ * The queue: a free slot takes the next file (no static shards), in Jest's order (failed first,
+ * then new files, then longest first); small files can go several to a request to save
+ * per-invocation overhead. Retries infrastructure faults with jittered backoff, never retries a
+ * test failure, and yields exactly one outcome per file. No transport code lives here.
  */
-import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransportError, type Backend } from './backends/types';
-import { PROTOCOL_VERSION, type FileWrite, type Host, type ProjectPayload, type RunRequest, type SerializedError, type TestEvent } from './protocol';
+import {
+  MAX_FILES_PER_REQUEST,
+  PROTOCOL_VERSION,
+  type FileResponse,
+  type FileWrite,
+  type Host,
+  type ProjectPayload,
+  type RunRequest,
+  type SerializedError,
+  type TestEvent,
+} from './protocol';
 
 export type FileOutcome =
   | { kind: 'result'; result: Record<string, unknown>; writes: FileWrite[]; timing: Record<string, number>; host?: Host }
@@ -16,6 +26,8 @@ export type FileOutcome =
 export interface DispatchItem {
   testPath: string;
   project: ProjectPayload;
+  /** How long the file took last time (Jest's duration cache), if known. */
+  estimateMs?: number;
 }
 
 export interface DispatchOptions {
@@ -26,6 +38,11 @@ export interface DispatchOptions {
   globalConfig: Record<string, unknown>;
   mode: 'in-band' | 'worker';
   signal: AbortSignal;
+  /**
+   * Files known to take less than this go several to a request, up to this much estimated time
+   * per request. 0 (the default) sends one file per request.
+   */
+  batchMs?: number;
   changedFiles?: string[];
   sourcesRelatedToTestsInChangedFiles?: string[];
   onStart: (item: DispatchItem) => Promise<void>;
@@ -36,45 +53,73 @@ export interface DispatchOptions {
 }
 
 const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 5_000;
 /** need-blobs rounds in a row that may leave as many blobs missing as before. */
 const MAX_STALLED_ROUNDS = 3;
-const BACKOFF_CAP_MS = 5_000;
 
 export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
-  const limit = pLimit(options.concurrency);
-  await Promise.all(
-    items.map((item) =>
-      limit(async () => {
-        if (options.signal.aborted) return;
-        await options.onStart(item);
-        const outcome = await runOne(item, options);
-        if (outcome.kind !== 'cancelled') await options.onOutcome(item, outcome);
-      }),
-    ),
-  );
+  let next = 0;
+  /** The next file, and the small files after it of the same project while they fit one request. */
+  const take = (): DispatchItem[] => {
+    if (next >= items.length || options.signal.aborted) return [];
+    const first = items[next++]!;
+    const batch = [first];
+    const budget = options.batchMs ?? 0;
+    if (budget > 0 && first.estimateMs !== undefined && first.estimateMs < budget) {
+      let sum = first.estimateMs;
+      for (let candidate = items[next]; candidate && batch.length < MAX_FILES_PER_REQUEST; candidate = items[next]) {
+        if (candidate.project !== first.project || candidate.estimateMs === undefined || sum + candidate.estimateMs > budget) break;
+        batch.push(candidate);
+        sum += candidate.estimateMs;
+        next++;
+      }
+    }
+    return batch;
+  };
+  const lane = async () => {
+    for (let batch = take(); batch.length > 0; batch = take()) {
+      for (const item of batch) await options.onStart(item);
+      await runBatch(batch, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, lane));
 }
 
-async function runOne(item: DispatchItem, options: DispatchOptions): Promise<FileOutcome> {
+/** Runs a batch (often of one) until every file has its outcome; reports each as it is known. */
+async function runBatch(batch: DispatchItem[], options: DispatchOptions): Promise<void> {
+  let pending = batch;
   let sendProject = false;
   let supplied: Pick<RunRequest, 'pack'> = {};
   let lastMissing = Infinity;
   let stalls = 0;
   let lastError: Error | undefined;
-  for (let attempt = 0; attempt <= options.retries; ) {
-    if (options.signal.aborted) return { kind: 'cancelled' };
+  const finish = async (item: DispatchItem, response: FileResponse, events: TestEvent[]) => {
+    for (const e of [...events, ...response.events]) await options.onEvent(item, e);
+    await options.onOutcome(
+      item,
+      response.status === 'completed'
+        ? { kind: 'result', result: response.result, writes: response.writes, timing: response.timing, host: response.host }
+        : { kind: 'failure', error: response.error, timing: response.timing, host: response.host },
+    );
+  };
+  for (let attempt = 0; attempt <= options.retries && pending.length > 0; ) {
+    if (options.signal.aborted) return;
+    const [first, ...rest] = pending as [DispatchItem, ...DispatchItem[]];
     const request: RunRequest = {
       protocolVersion: PROTOCOL_VERSION,
       runId: options.runId,
       globalConfig: options.globalConfig,
       mode: options.mode,
-      projectKey: item.project.key,
-      ...(sendProject ? { project: item.project } : {}),
-      testPath: item.testPath,
+      projectKey: first.project.key,
+      ...(sendProject ? { project: first.project } : {}),
+      testPath: first.testPath,
+      ...(rest.length > 0 ? { moreTestPaths: rest.map((i) => i.testPath) } : {}),
       ...supplied,
       changedFiles: options.changedFiles,
       sourcesRelatedToTestsInChangedFiles: options.sourcesRelatedToTestsInChangedFiles,
     };
     // Events of a failed attempt are dropped with it; only the answered attempt's events count.
+    // (Streamed events are per request: backends that stream run one file per request.)
     const events: TestEvent[] = [];
     try {
       const response = await options.backend.invoke(request, { signal: options.signal, onEvent: (e) => void events.push(e) });
@@ -100,18 +145,26 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
         case 'crashed':
           throw new TransportError(`The handler failed: ${response.error.message}`, !response.final);
         case 'completed':
-          for (const e of [...events, ...response.events]) await options.onEvent(item, e);
-          return { kind: 'result', result: response.result, writes: response.writes, timing: response.timing, host: response.host };
         case 'failed':
-          for (const e of [...events, ...response.events]) await options.onEvent(item, e);
-          return { kind: 'failure', error: response.error, timing: response.timing, host: response.host };
+          await finish(first, response, events);
+          return;
+        case 'batch': {
+          if (response.results.length > pending.length) throw new TransportError(`The handler answered ${response.results.length} results for ${pending.length} files.`, true);
+          for (const [i, result] of response.results.entries()) await finish(pending[i]!, result, []);
+          pending = pending.slice(response.results.length);
+          supplied = {};
+          if (pending.length > 0) {
+            throw new TransportError(`The handler stopped after ${response.results.length} of the files sent together: ${response.stopped?.message ?? 'no reason given'}`, true);
+          }
+          return;
+        }
       }
     } catch (error) {
-      if (options.signal.aborted) return { kind: 'cancelled' };
+      if (options.signal.aborted) return;
       const e = error instanceof Error ? error : new Error(String(error));
       lastError = e;
       if (!(e instanceof TransportError) || !e.retryable || attempt === options.retries) break;
-      options.onRetry?.(item, e);
+      for (const item of pending) options.onRetry?.(item, e);
       attempt++;
       // The next attempt may land on another container, with other blobs.
       lastMissing = Infinity;
@@ -119,7 +172,7 @@ async function runOne(item: DispatchItem, options: DispatchOptions): Promise<Fil
       await sleep(jitteredBackoff(attempt));
     }
   }
-  return { kind: 'failure', error: infrastructureFailure(lastError, options.retries) };
+  for (const item of pending) await options.onOutcome(item, { kind: 'failure', error: infrastructureFailure(lastError, options.retries) });
 }
 
 /** "Full jitter" exponential backoff. */

@@ -154,7 +154,7 @@ export default class RemoteLambdaRunner {
     const setupErrors = new Map<Test, Error>();
     for (const test of tests) {
       try {
-        const item: DispatchItem = { testPath: test.path, project: await projectFor(test) };
+        const item: DispatchItem = { testPath: test.path, project: await projectFor(test), estimateMs: (test as { duration?: number }).duration ?? undefined };
         byPath.set(item, test);
         items.push(item);
       } catch (error) {
@@ -181,6 +181,8 @@ export default class RemoteLambdaRunner {
         retries: options.retries,
         runId,
         globalConfig: jsonClone(this.#globalConfig) as Record<string, unknown>,
+        // Small files together: only where an invocation costs more than a message to a worker.
+        batchMs: remote ? options.batchMs : 0,
         // Reproduce the path Jest itself would take: in its own process, or in a pool worker.
         mode: inBand || (remote && Boolean(runOptions?.serial)) ? 'in-band' : 'worker',
         signal: controller.signal,

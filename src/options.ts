@@ -55,6 +55,13 @@ export const RemoteLambdaOptionsSchema = z
      */
     concurrency: z.number().int().min(1).max(10_000).default(50),
     /**
+     * Lambda backend: files that took less than this many milliseconds last time (Jest's own
+     * timings) go several to one invocation, up to this much estimated time per invocation, so
+     * small files do not each pay an invocation's overhead. 0 sends one file per invocation.
+     * @default 250
+     */
+    batchMs: z.number().int().min(0).max(60_000).default(250),
+    /**
      * Longest wait for one invocation's answer, in milliseconds (Lambda stops a function at 15 min).
      * @default 910000
      */
@@ -173,6 +180,8 @@ function fixFor(key: string): string {
       return 'Use a whole number from 1 up (invocations in flight).';
     case 'invokeTimeoutMs':
       return 'Use milliseconds, at least 1000.';
+    case 'batchMs':
+      return 'Use milliseconds from 0 (one file per invocation) to 60000.';
     case 'env':
       return `Use a list of variable names, e.g. ["API_URL"] (${envName(key)} takes a comma-separated list).`;
     case 'workers':
@@ -216,6 +225,7 @@ function parseEnvValue(option: keyof ResolvedOptions, raw: string): unknown {
     case 'workers':
     case 'retries':
     case 'concurrency':
+    case 'batchMs':
     case 'invokeTimeoutMs':
       return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
     case 'debug':

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 2;
+/** Most test files one request may carry. */
+export const MAX_FILES_PER_REQUEST = 32;
 
 export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase sha256 hex digest');
 export type Hash = z.infer<typeof HashSchema>;
@@ -109,8 +111,10 @@ export const RunRequestSchema = z.object({
   globalConfig: z.record(z.string(), z.unknown()),
   /** Jest's own choice for this run: in band (its process) or on its worker pool. */
   mode: z.enum(['in-band', 'worker']),
-  /** Absolute local path of the one test file to run. */
+  /** Absolute local path of the test file to run. */
   testPath: z.string().min(1),
+  /** Further files to run after it in this invocation, in order (small files travel together). */
+  moreTestPaths: z.array(z.string().min(1)).max(MAX_FILES_PER_REQUEST - 1).optional(),
   /** Blobs the handler said it lacks, as one pack (base64); each verified against its hash on arrival. */
   pack: z.string().optional(),
   changedFiles: z.array(z.string()).optional(),
@@ -164,24 +168,41 @@ export const SerializedTestResultSchema = z.looseObject({
   testResults: z.array(z.looseObject({ title: z.string(), status: z.string() })),
 });
 
+const CompletedResponseSchema = z.object({
+  protocolVersion: z.literal(PROTOCOL_VERSION),
+  status: z.literal('completed'),
+  result: SerializedTestResultSchema,
+  writes: z.array(FileWriteSchema),
+  events: z.array(TestEventSchema),
+  timing: PhaseTimingSchema,
+  host: HostSchema.optional(),
+});
+
+/** The test file could not run (Jest's `test-file-failure`): reported, never retried. */
+const FailedResponseSchema = z.object({
+  protocolVersion: z.literal(PROTOCOL_VERSION),
+  status: z.literal('failed'),
+  error: SerializedErrorSchema,
+  events: z.array(TestEventSchema),
+  timing: PhaseTimingSchema,
+  host: HostSchema.optional(),
+});
+
+export const FileResponseSchema = z.discriminatedUnion('status', [CompletedResponseSchema, FailedResponseSchema]);
+export type FileResponse = z.infer<typeof FileResponseSchema>;
+
 export const RunResponseSchema = z.discriminatedUnion('status', [
+  CompletedResponseSchema,
+  FailedResponseSchema,
   z.object({
+    /**
+     * The answer to a request of several files: one entry per file that ran, in request order.
+     * `stopped` says why the handler did not get to the files after them (they are sent again).
+     */
     protocolVersion: z.literal(PROTOCOL_VERSION),
-    status: z.literal('completed'),
-    result: SerializedTestResultSchema,
-    writes: z.array(FileWriteSchema),
-    events: z.array(TestEventSchema),
-    timing: PhaseTimingSchema,
-    host: HostSchema.optional(),
-  }),
-  z.object({
-    /** The test file could not run (Jest's `test-file-failure`): reported, never retried. */
-    protocolVersion: z.literal(PROTOCOL_VERSION),
-    status: z.literal('failed'),
-    error: SerializedErrorSchema,
-    events: z.array(TestEventSchema),
-    timing: PhaseTimingSchema,
-    host: HostSchema.optional(),
+    status: z.literal('batch'),
+    results: z.array(FileResponseSchema),
+    stopped: SerializedErrorSchema.optional(),
   }),
   z.object({
     protocolVersion: z.literal(PROTOCOL_VERSION),

@@ -144,3 +144,61 @@ test('every request carries the run\'s global config (it changes per run; the pr
   await run(backend, items(2));
   expect(backend.requests.map((r) => r.globalConfig)).toEqual([{ seed: 1 }, { seed: 1 }]);
 });
+
+describe('small files several to a request', () => {
+  const timed = (ms: number[]): DispatchItem[] => ms.map((estimateMs, i) => ({ testPath: `/p/t${i}.test.js`, project, estimateMs }));
+  const batchAnswer = (r: RunRequest): RunResponse => ({
+    protocolVersion: PROTOCOL_VERSION,
+    status: 'batch',
+    results: [r.testPath, ...(r.moreTestPaths ?? [])].map((p) => completed(p) as Extract<RunResponse, { status: 'completed' }>),
+  });
+  const runWith = async (backend: Backend, list: DispatchItem[], batchMs: number) => {
+    const outcomes: string[] = [];
+    await dispatch(list, {
+      backend,
+      concurrency: 1,
+      retries: 2,
+      runId: 'run-1',
+      globalConfig: {},
+      mode: 'worker',
+      batchMs,
+      signal: new AbortController().signal,
+      onStart: async () => {},
+      onEvent: () => {},
+      onOutcome: async (item, outcome) => void outcomes.push(`${item.testPath}:${outcome.kind}`),
+    });
+    return outcomes;
+  };
+
+  test('files under the budget go together, in Jest\'s order, up to the budget; long and untimed files go alone', async () => {
+    const backend = new FakeBackend((r) => (r.moreTestPaths ? batchAnswer(r) : completed(r.testPath)));
+    const list = [...timed([900, 120, 100, 60, 50, 40, 30]), { testPath: '/p/new.test.js', project }];
+    const outcomes = await runWith(backend, list, 250);
+    expect(backend.requests.map((r) => [r.testPath, ...(r.moreTestPaths ?? [])].map((p) => p.slice(3)))).toEqual([
+      ['t0.test.js'],
+      ['t1.test.js', 't2.test.js'],
+      ['t3.test.js', 't4.test.js', 't5.test.js', 't6.test.js'],
+      ['new.test.js'],
+    ]);
+    expect(outcomes).toHaveLength(8);
+    expect(outcomes.every((o) => o.endsWith(':result'))).toBe(true);
+  });
+
+  test('a batch the handler stopped part-way: the files it answered are reported once, the rest are sent again', async () => {
+    const backend = new FakeBackend((r) => {
+      if (!r.moreTestPaths) return completed(r.testPath);
+      const answered = batchAnswer(r) as Extract<RunResponse, { status: 'batch' }>;
+      return { ...answered, results: answered.results.slice(0, 1), stopped: { message: 'out of memory' } };
+    });
+    const outcomes = await runWith(backend, timed([50, 50, 50]), 250);
+    expect(outcomes.sort()).toEqual(['/p/t0.test.js:result', '/p/t1.test.js:result', '/p/t2.test.js:result']);
+    // first request: all three, then t1 and t2, then t2 alone (each answered one and stopped)
+    expect(backend.requests.map((r) => 1 + (r.moreTestPaths?.length ?? 0))).toEqual([3, 2, 1]);
+  });
+
+  test('with no budget every file has its own request', async () => {
+    const backend = new FakeBackend((r) => completed(r.testPath));
+    await runWith(backend, timed([10, 10, 10]), 0);
+    expect(backend.requests.every((r) => r.moreTestPaths === undefined)).toBe(true);
+  });
+});

@@ -74,11 +74,15 @@ test('a Jest 29 project (its own lockfile) gives the default runner\'s results o
   expect(comparable(ours)).toEqual(comparable(reference));
 }, 600_000);
 
-test('a second run ships nothing new and still matches', () => {
+test('a second run ships nothing new, sends its small files together (Jest timed them), and still matches', () => {
   const cwd = path.join(project, 'fixtures');
+  const reference = runJest(cwd, { runner: 'default' });
+  const before = limits.log().length;
   const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
   expect(ours.stderr).toMatch(/shipped 0\.0 MB inline/);
-  expect(ours.json.numFailedTests).toBe(0);
+  expect(ours.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), [12] invocation\(s\)/);
+  expect(limits.log().slice(before)).toContain('pass:batch');
+  expect(comparable(ours)).toEqual(comparable(reference));
 });
 
 test('a function that does not exist: every file fails once with the fix', () => {
@@ -96,7 +100,11 @@ describe('faults between the runner and Lambda', () => {
   const proxied = async (script: string[], then: string, env: NodeJS.ProcessEnv, example = 'fixtures') => {
     const proxy = await startFaultProxy(offline.endpoint, script, then, path.join(work, `proxy-${Date.now()}.log`));
     try {
-      const run = runJest(path.join(project, example), { runner: 'remote-lambda', env: { ...lambdaEnv, AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint, ...env } });
+      // one file per invocation (unless a test asks otherwise), so invocations can be counted per file
+      const run = runJest(path.join(project, example), {
+        runner: 'remote-lambda',
+        env: { ...lambdaEnv, AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint, JEST_REMOTE_LAMBDA_BATCH_MS: '0', ...env },
+      });
       return { run, log: proxy.log() };
     } finally {
       proxy.stop();
@@ -143,6 +151,14 @@ describe('faults between the runner and Lambda', () => {
     const { run, log } = await proxied([], 'hang', { JEST_REMOTE_LAMBDA_RETRIES: '0', JEST_REMOTE_LAMBDA_INVOKE_TIMEOUT_MS: '1500' });
     expect(log).toEqual(Array(3).fill('hang'));
     for (const file of run.json.testResults) expect(file.message).toContain(`No answer from Lambda function ${FUNCTION_NAME} within 1500 ms`);
+  });
+
+  test('files sent together meet a fault: the whole request is retried, and each file is reported once', async () => {
+    // (Jest timed the fixtures files in earlier runs: they are small enough to travel together)
+    const { run, log } = await proxied(['503', 'reset'], 'pass', { JEST_REMOTE_LAMBDA_BATCH_MS: '5000', JEST_REMOTE_LAMBDA_CONCURRENCY: '1' });
+    expect(log).toEqual(['503', 'reset', 'pass:batch']);
+    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), 3 invocation\(s\), 6 retries/);
+    expect(comparable(run)).toEqual(comparable(fixturesReference()));
   });
 
   test('a function running another protocol version: every file fails once, saying to redeploy', async () => {

@@ -18,6 +18,7 @@ test('defaults', () => {
     debug: false,
     concurrency: 50,
     invokeTimeoutMs: 910_000,
+    batchMs: 250,
     env: [],
     bucketPrefix: 'jest-runner-remote-lambda/',
   });
