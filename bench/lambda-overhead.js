@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Per-file overhead of the lambda backend (serverless-offline on 127.0.0.1, through the real AWS
- * SDK) against the embedded local backend, side by side in one run, runs alternating. Both run
+ * SDK) against the embedded local backend, side by side in one run, runs alternating; the lambda
+ * backend once with one file per invocation and once with small files batched (the default). Both run
  * one file at a time (`workers` 1 / `concurrency` 1), warm (a warm-up run first), on a generated
  * project of trivial test files, so what is measured is what each file costs besides its test:
  * request building, transport (IPC or HTTP invoke), materializing, Jest environment set-up, result
@@ -33,13 +34,15 @@ async function main() {
   const emu = await emulators(work);
   const sides = {
     local: { JEST_REMOTE_LAMBDA_WORKERS: '1' },
-    lambda: { ...emu.env, JEST_REMOTE_LAMBDA_BUCKET: emu.bucket, JEST_REMOTE_LAMBDA_CONCURRENCY: '1' },
+    lambda: { ...emu.env, JEST_REMOTE_LAMBDA_BUCKET: emu.bucket, JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_BATCH_MS: '0' },
+    'lambda, batched': { ...emu.env, JEST_REMOTE_LAMBDA_BUCKET: emu.bucket, JEST_REMOTE_LAMBDA_CONCURRENCY: '1' },
   };
-  const samples = { local: [], lambda: [] };
+  const samples = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
   try {
     for (const [name, env] of Object.entries(sides)) runJest(suite, env); // warm-up: workers, containers, caches
     for (let r = 0; r < RUNS; r++) {
-      const order = r % 2 === 0 ? ['local', 'lambda'] : ['lambda', 'local'];
+      const names = Object.keys(sides);
+      const order = r % 2 === 0 ? names : [...names].reverse();
       for (const name of order) samples[name].push(runJest(suite, sides[name]));
     }
   } finally {
@@ -60,6 +63,7 @@ async function main() {
     ]),
   );
   const ratio = summary.lambda.overheadMsPerFile / summary.local.overheadMsPerFile;
+  const batchedRatio = summary['lambda, batched'].overheadMsPerFile / summary.local.overheadMsPerFile;
   const lines = [
     `lambda-overhead: ${FILES} trivial test files, one at a time, warm, ${RUNS} alternating runs per side (medians), ${os.cpus().length} cores, Node ${process.version}`,
     '',
@@ -70,11 +74,11 @@ async function main() {
         `| ${n} | ${s.wallMs.toFixed(0)} | ${s.mirrorMs.toFixed(0)} | ${s.shipMs.toFixed(0)} | ${s.dispatchMs.toFixed(0)} | ${s.dispatchMsPerFile.toFixed(1)} | ${s.overheadMsPerFile.toFixed(1)} |`,
     ),
     '',
-    `per-file overhead, lambda (emulator) / local: ${ratio.toFixed(2)}×`,
+    `per-file overhead, lambda (emulator) / local: ${ratio.toFixed(2)}× one file per invocation, ${batchedRatio.toFixed(2)}× with small files batched (batchMs 250)`,
   ];
   console.log(lines.join('\n'));
   fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
-  fs.writeFileSync(JSON_OUT, JSON.stringify({ date: new Date().toISOString(), files: FILES, runs: RUNS, node: process.version, summary, ratio, samples }, null, 2));
+  fs.writeFileSync(JSON_OUT, JSON.stringify({ date: new Date().toISOString(), files: FILES, runs: RUNS, node: process.version, summary, ratio, batchedRatio, samples }, null, 2));
   fs.writeFileSync(JSON_OUT.replace(/\.json$/, '.md'), `${lines.join('\n')}\n\nReproduce: \`node bench/lambda-overhead.js --files=${FILES} --runs=${RUNS}\`\n`);
 }
 

@@ -154,10 +154,21 @@ describe('faults between the runner and Lambda', () => {
   });
 
   test('files sent together meet a fault: the whole request is retried, and each file is reported once', async () => {
-    // (Jest timed the fixtures files in earlier runs: they are small enough to travel together)
+    // (the reference run times the fixtures files for Jest: small enough to travel together)
+    const reference = fixturesReference();
     const { run, log } = await proxied(['503', 'reset'], 'pass', { JEST_REMOTE_LAMBDA_BATCH_MS: '5000', JEST_REMOTE_LAMBDA_CONCURRENCY: '1' });
-    expect(log).toEqual(['503', 'reset', 'pass:batch']);
-    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), 3 invocation\(s\), 6 retries/);
+    expect(log.slice(0, 2)).toEqual(['503', 'reset']);
+    expect(log.at(-1)).toBe('pass:batch');
+    expect(log.filter((l) => l === 'pass:completed' || l === 'pass:failed')).toEqual([]);
+    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), \d+ invocation\(s\), 6 retries/);
+    expect(comparable(run)).toEqual(comparable(reference));
+  });
+
+  test('billed time from the REPORT line of each log tail makes the cost line', async () => {
+    const { run, log } = await proxied([], 'report', {});
+    expect(log).toEqual(Array(3).fill('report'));
+    // 3 invocations x 1022 ms x 2 GB = 6.13 GB-s; x86_64 at $0.0000166667 per GB-s plus $0.20 per million requests
+    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*x86_64[^)]*\), 3 invocation\(s\), .*; billed 6\.13 GB-s ≈ \$0\.0001/);
     expect(comparable(run)).toEqual(comparable(fixturesReference()));
   });
 

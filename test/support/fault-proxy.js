@@ -7,7 +7,9 @@
  *
  * faults: { "script": ["429", "reset", ...], "then": "pass" }: the n-th invoke gets script[n],
  * later ones get `then`. Each invoke appends one line to the log file: its fault, or for a
- * passed-through invoke `pass:<status of the handler's answer>`. Prints the
+ * passed-through invoke `pass:<status of the handler's answer>`. `report` passes the invoke through
+ * and adds the log tail Lambda returns with LogType Tail (a REPORT line: 1022 ms billed, 2048 MB).
+ * Prints the
  * port it listens on (127.0.0.1) as the first line on stdout.
  *
  * Every passed-through invoke is held to Lambda's synchronous payload limits, which the emulator
@@ -75,6 +77,11 @@ const server = http.createServer((req, res) => {
               if (fault === 'pass' && up.statusCode === 200 && bytes.length > RESPONSE_LIMIT_BYTES) {
                 fs.appendFileSync(logFile, 'pass:response-too-large\n');
                 return json(res, 200, { 'x-amz-function-error': 'Unhandled' }, { errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_LIMIT_BYTES} bytes).`, errorType: 'Function.ResponseSizeTooLarge' });
+              }
+              if (fault === 'report') {
+                // what Lambda adds with LogType Tail: the end of the log, with the REPORT line
+                const report = 'START RequestId: 1 Version: $LATEST\nEND RequestId: 1\nREPORT RequestId: 1\tDuration: 1021.50 ms\tBilled Duration: 1022 ms\tMemory Size: 2048 MB\tMax Memory Used: 310 MB\tInit Duration: 412.31 ms\t\n';
+                headers['x-amz-log-result'] = Buffer.from(report).toString('base64');
               }
               if (fault === 'pass') {
                 let status = 'unparsed';
