@@ -180,7 +180,7 @@ function applyEnv(vars: Record<string, string>): () => void {
 
 function rootFor(project: ProjectPayload, env: ExecuteEnvironment): string {
   if (env.root.kind === 'materialize') return env.root.dir;
-  if (!project.preparedRoot) throw new Error('The local backend sent a project without preparedRoot.');
+  if (project.preparedRoot === undefined) throw new Error('The local backend sent a project without preparedRoot.');
   return project.preparedRoot;
 }
 

@@ -55,7 +55,10 @@ export class JestSession {
   /** [relative path from the remote rootDir, the same from the local rootDir] of linked targets. */
   readonly #outside: Array<[string, string]>;
 
+  readonly #inPlace: boolean;
+
   constructor(project: ProjectPayload, prefix: string) {
+    this.#inPlace = project.inPlace === true && prefix === '';
     const root = treeDir(prefix, project.localBase);
     this.toRemote = new PathMap(project.localBase, root);
     this.toLocal = new PathMap(prefix, '');
@@ -99,7 +102,8 @@ export class JestSession {
 
   async run(localTestPath: string, options: SessionRunOptions): Promise<FileOutcome> {
     const outcome = options.mode === 'worker' ? await this.#runAsWorker(localTestPath, options) : await this.#runInBand(localTestPath, options);
-    if (outcome.kind === 'success') outcome.writes = await this.#writesOf(this.toRemote.path(localTestPath));
+    // (in place, Jest wrote snapshots into the checkout itself)
+    if (outcome.kind === 'success' && !this.#inPlace) outcome.writes = await this.#writesOf(this.toRemote.path(localTestPath));
     return outcome;
   }
 

@@ -11,7 +11,7 @@ import type { Config } from '@jest/types';
 import { LocalBackend } from './backends/local';
 import type { LambdaBackend } from './backends/lambda';
 import type { Backend } from './backends/types';
-import { buildMirror } from './bundle/mirror';
+import { buildMirror, type Mirror } from './bundle/mirror';
 import { HashCache, sha256 } from './bundle/hash-cache';
 import { dispatch, type DispatchItem } from './dispatch';
 import { RemoteRunnerError } from './errors';
@@ -111,7 +111,11 @@ export default class RemoteLambdaRunner {
       if (!payload) {
         payload = (async () => {
           let t = performance.now();
-          const mirror = buildMirror(
+          // In place (the embedded backend's default): nothing to describe, hash or ship.
+          const inPlace = backend.name === 'local' && !options.isolate;
+          const mirror: Mirror = inPlace
+            ? { localBase: config.rootDir, manifest: { files: [], links: [], dirs: [] }, sources: new Map(), bytes: 0 }
+            : buildMirror(
             {
               rootDir: config.rootDir,
               roots: config.roots,
@@ -134,11 +138,12 @@ export default class RemoteLambdaRunner {
             config: jsonClone(config) as Record<string, unknown>,
             moduleMap: test.context.moduleMap.toJSON(),
             env: remote ? forwardedEnv(options.env, jest.forceColor) : {},
+            ...(inPlace ? { inPlace } : {}),
           };
           const key = sha256(encodeProject(base));
           const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
           const { project, stats } = await backend.ship(mirror, { ...base, key }, progress);
-          shippedFiles.set(project.key, (file) => inMirror.has(file));
+          shippedFiles.set(project.key, inPlace ? () => true : (file) => inMirror.has(file));
           for (const k of Object.keys(shipped) as Array<keyof ShipStats>) shipped[k] += stats[k];
           timing.ship! += performance.now() - t;
           return project;
@@ -227,7 +232,7 @@ export default class RemoteLambdaRunner {
       const stats = statsSince((backend as LambdaBackend).stats, lambdaStatsAtStart!);
       process.stderr.write(`${lambdaSummary({ files: items.length, retries, shipped, stats, hosts: [...hosts.values()], bucket: options.bucket })}\n`);
     } else if (shouldShowProgress({ silent: this.#globalConfig.silent, json: this.#globalConfig.json })) {
-      process.stderr.write(`${localSummary({ files: items.length, retries, shipped, workers })}\n`);
+      process.stderr.write(`${localSummary({ files: items.length, retries, shipped, workers, isolate: options.isolate })}\n`);
     }
     if (options.debug) {
       const total = performance.now() - started;

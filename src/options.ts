@@ -78,6 +78,13 @@ export const RemoteLambdaOptionsSchema = z
      */
     workers: z.number().int().min(1).optional(),
     /**
+     * Local backend: run each file in a private mirror of the project, as the lambda backend does,
+     * instead of in place in your checkout (the default, like Jest's own runner). Shows on this
+     * machine what a remote run would lack (files outside the roots, say).
+     * @default false
+     */
+    isolate: z.boolean().default(false),
+    /**
      * Extra files or folders to ship (relative to rootDir or absolute), for files a test reads
      * from outside the project's roots.
      * @default []
@@ -192,6 +199,7 @@ function fixFor(key: string): string {
     case 'exclude':
       return `Use a list of paths or globs, e.g. ["fixtures/**"] (${envName(key)} takes a comma-separated list).`;
     case 'debug':
+    case 'isolate':
       return `Use true or false (${envName(key)}=1 or 0).`;
     case 'bucket':
       return 'Use the name of an existing S3 bucket, e.g. "my-team-jest-cache" (not an ARN or s3:// URL).';
@@ -229,6 +237,7 @@ function parseEnvValue(option: keyof ResolvedOptions, raw: string): unknown {
     case 'invokeTimeoutMs':
       return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
     case 'debug':
+    case 'isolate':
       return ['1', 'true', 'yes'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no'].includes(raw.toLowerCase()) ? false : raw;
     case 'include':
     case 'exclude':

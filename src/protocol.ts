@@ -70,6 +70,11 @@ export const ProjectPayloadSchema = z.object({
   localBase: z.string().min(1),
   /** The prefix under which the local backend already materialized the tree (ignored remotely). */
   preparedRoot: z.string().optional(),
+  /**
+   * The embedded backend runs the files where they are, in the checkout (no mirror, no path
+   * mapping, snapshots written by Jest itself), as Jest's own runner does. Never remote.
+   */
+  inPlace: z.boolean().optional(),
   manifest: ManifestSchema,
   cwd: z.string(),
   jest: JestRuntimeSchema,

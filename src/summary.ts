@@ -63,12 +63,11 @@ export function lambdaSummary(f: RunFigures, localNode = process.version): strin
 }
 
 /** On a terminal, after a run on the embedded backend. */
-export function localSummary(f: { files: number; retries: number; shipped: ShipStats; workers: number }): string {
+export function localSummary(f: { files: number; retries: number; shipped: ShipStats; workers: number; isolate: boolean }): string {
   const where = f.workers > 0 ? `${f.workers} worker${f.workers === 1 ? '' : 's'}` : 'in band';
-  return (
-    `remote-lambda: ${f.files} file(s) on the local backend (${where}), ${f.retries} retr${f.retries === 1 ? 'y' : 'ies'}; ` +
-    `stored ${mb(f.shipped.newBytes)} new (${f.shipped.newBlobs} file${f.shipped.newBlobs === 1 ? '' : 's'}), ${mb(f.shipped.cachedBytes)} unchanged`
-  );
+  const head = `remote-lambda: ${f.files} file(s) on the local backend (${where}, ${f.isolate ? 'isolated' : 'in place'}), ${f.retries} retr${f.retries === 1 ? 'y' : 'ies'}`;
+  if (!f.isolate) return head;
+  return `${head}; stored ${mb(f.shipped.newBytes)} new (${f.shipped.newBlobs} file${f.shipped.newBlobs === 1 ? '' : 's'}), ${mb(f.shipped.cachedBytes)} unchanged`;
 }
 
 /** Counters of `now` minus those of `before` (a backend kept across watch-mode runs). */

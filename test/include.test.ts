@@ -1,12 +1,14 @@
 /**
  * Files read at runtime from outside the project's tree: without `include` the failure says which
  * file was not shipped and how to ship it; with `include` the suite passes as under local Jest.
+ * Run on the embedded backend with `isolate` (a private mirror, what a remote run sees).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO, comparable, runJest } from './support/run-jest';
 
+const ISOLATE = { JEST_REMOTE_LAMBDA_ISOLATE: '1' };
 let work: string;
 let app: string;
 
@@ -35,7 +37,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 test('an unshipped file fails with a hint that names the file and the option', () => {
-  const ours = runJest(app, { runner: 'remote-lambda' });
+  const ours = runJest(app, { runner: 'remote-lambda', env: ISOLATE });
   expect(ours.json.numFailedTests).toBe(1);
   const message = ours.json.testResults[0]!.assertionResults[0]!.failureMessages[0] as string;
   expect(message).toContain(`ENOENT: no such file or directory, open '${path.join(work, 'shared', 'greeting.txt')}'`);
@@ -45,7 +47,7 @@ test('an unshipped file fails with a hint that names the file and the option', (
 
 test('with include, the result equals the default runner\'s', () => {
   const reference = runJest(app, { runner: 'default' });
-  const ours = runJest(app, { runner: 'remote-lambda', env: { JEST_REMOTE_LAMBDA_INCLUDE: '../shared' } });
+  const ours = runJest(app, { runner: 'remote-lambda', env: { ...ISOLATE, JEST_REMOTE_LAMBDA_INCLUDE: '../shared' } });
   expect(reference.json.numPassedTests).toBe(1);
   expect(comparable(ours)).toEqual(comparable(reference));
 });
@@ -65,7 +67,14 @@ test('folders a monorepo config points at (moduleNameMapper into a sibling packa
   );
   fs.writeFileSync(path.join(pkg, 'test', 'greet.test.js'), "const { greet } = require('@shared/greet');\ntest('greets', () => expect(greet('ada')).toBe('hi ada'));\n");
   const reference = runJest(pkg, { runner: 'default' });
-  const ours = runJest(pkg, { runner: 'remote-lambda' });
+  const ours = runJest(pkg, { runner: 'remote-lambda', env: ISOLATE });
   expect(reference.json.numPassedTests).toBe(1);
+  expect(comparable(ours)).toEqual(comparable(reference));
+});
+
+test('in place (the embedded backend\'s default), files outside the roots are read where they are, as with Jest', () => {
+  const reference = runJest(app, { runner: 'default' });
+  const ours = runJest(app, { runner: 'remote-lambda', env: { JEST_REMOTE_LAMBDA_DEBUG: '1' } });
+  expect(ours.stderr).toMatch(/\[remote-lambda\] backend=local .* hashed=0 cached=0 blobs new=0 /);
   expect(comparable(ours)).toEqual(comparable(reference));
 });

@@ -19,6 +19,7 @@ test('defaults', () => {
     concurrency: 50,
     invokeTimeoutMs: 910_000,
     batchMs: 250,
+    isolate: false,
     env: [],
     bucketPrefix: 'jest-runner-remote-lambda/',
   });

@@ -31,13 +31,17 @@ describe.each(examples)('example %s', (name) => {
 
   // Jest runs small suites with known fast timings in band, others on its worker pool; ours takes
   // the same path (in process, or its own pool) and is compared against the same mode of Jest.
-  test('gives the same results test by test as the default runner, in band and on a worker pool', () => {
+  test('gives the same results test by test as the default runner: in band (in place and isolated) and on a worker pool', () => {
     const env = ENV[name];
     const reference = runJest(cwd, { runner: 'default', env });
     expect(reference.json.numTotalTests).toBeGreaterThan(0);
     const inBand = runJest(cwd, { runner: 'remote-lambda', env: { ...env, JEST_REMOTE_LAMBDA_DEBUG: '1' } });
     expect(inBand.stderr).toMatch(/\[remote-lambda\] backend=local workers=(in-band|\d+) /);
     expect(comparable(inBand)).toEqual(comparable(reference));
+    // isolated: the same, from a private mirror built as a Lambda container builds it
+    const isolated = runJest(cwd, { runner: 'remote-lambda', env: { ...env, JEST_REMOTE_LAMBDA_ISOLATE: '1', JEST_REMOTE_LAMBDA_DEBUG: '1' } });
+    expect(isolated.stderr).toMatch(/\[remote-lambda\] backend=local .* hashed=\d+ cached=\d+ blobs new=\d+ \(\d+ B\) cached=\d+/);
+    expect(comparable(isolated)).toEqual(comparable(reference));
 
     // An empty cache has no timings, so with 2 workers both runners use their pools.
     const pool = (runner: 'default' | 'remote-lambda') => {

@@ -44,12 +44,19 @@ describe('in a pseudo-terminal', () => {
   };
 
   test('a developer sees hashing progress, then Jest\'s own output, then one summary line', () => {
-    const r = inTerminal({});
+    // (isolated: the project is hashed and mirrored, as for a remote run; in place nothing is)
+    const r = inTerminal({ JEST_REMOTE_LAMBDA_ISOLATE: '1' });
     expect(r.out).toMatch(/remote-lambda hashing \[[^\]]*\] \d+\/\d+ files/);
-    expect(r.out).toMatch(/remote-lambda: 3 file\(s\) on the local backend \((in band|\d+ workers?)\), 0 retries; stored [\d.]+ MB new \(\d+ files?\), [\d.]+ MB unchanged/);
+    expect(r.out).toMatch(/remote-lambda: 3 file\(s\) on the local backend \((in band|\d+ workers?), isolated\), 0 retries; stored [\d.]+ MB new \(\d+ files?\), [\d.]+ MB unchanged/);
     // the bar is gone before the first result line of Jest's reporter
     expect(r.out.indexOf('remote-lambda hashing')).toBeLessThan(r.out.indexOf('PASS'));
     expect(r.status).toBe(0);
+  });
+
+  test('in place, only the summary line', () => {
+    const r = inTerminal({});
+    expect(r.out).not.toContain('remote-lambda hashing');
+    expect(r.out).toMatch(/remote-lambda: 3 file\(s\) on the local backend \((in band|\d+ workers?), in place\), 0 retries\r?\n/);
   });
 
   test.each([

@@ -1,7 +1,7 @@
 /**
  * Watch mode through the runner, in a pseudo-terminal as a developer runs it: `jest --watchAll`
  * re-runs after a real file edit with the same results as Jest's default runner, on warm caches
- * (only the changed file is hashed and shipped again, the same worker processes answer), and a
+ * (the same worker processes answer; the lambda variant checks that only the edited file ships), and a
  * key press during a run interrupts it (Jest 30 interrupts on keys, not on file changes) without
  * reporting any file twice; the next run reports every file once.
  */
@@ -40,11 +40,10 @@ test('watch mode re-runs after an edit with the default runner\'s results, warm;
   expect(last.files!.map((f) => path.basename(f.path))).toEqual(['calc.test.js', ...Array.from({ length: SLOW_FILES }, (_, i) => `slow${i + 1}.test.js`)]);
   expect(last.numFailedTests).toBe(0);
 
-  // warm: after the first run, each re-run hashed only the edited file and shipped only it
+  // in place (the embedded backend's default): nothing is hashed or copied, run after run
   const debug = ours.stderr.match(/\[remote-lambda\] backend=[^\r\n]*/g) ?? [];
   expect(debug.length).toBeGreaterThanOrEqual(4);
-  expect(debug[0]).toMatch(/ hashed=9 cached=0 blobs new=9 /);
-  expect(debug[1]).toMatch(/ hashed=1 cached=\d+ blobs new=1 /);
+  for (const line of debug) expect(line).toMatch(/ hashed=0 cached=0 blobs new=0 /);
   // ...and the same worker processes answered every run
   const pids = (r: WatchRecord) => new Set(r.files!.flatMap((f) => f.console));
   const firstPids = pids(done(ours)[0]!);

@@ -55,6 +55,8 @@ export class LocalBackend implements Backend {
   }
 
   async ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>): Promise<{ project: ProjectPayload; stats: ShipStats }> {
+    // In place: the files are where they run (the prefix '' maps every path to itself).
+    if (project.inPlace) return { project: { ...project, preparedRoot: '' }, stats: { newBlobs: 0, newBytes: 0, cachedBlobs: 0, cachedBytes: 0 } };
     const stats = this.#store.add(mirror.sources);
     const prefix = this.#prefixFor(project.localBase, String(project.config.id));
     materialize(treeDir(prefix, project.localBase), mirror.manifest, this.#store, { allowExternalLinks: true, statePath: `${prefix}.state.json` });
