@@ -44,17 +44,10 @@ async function handle(event: unknown): Promise<unknown> {
   const version = (event as { protocolVersion?: unknown } | null)?.protocolVersion;
   if ((event as { kind?: unknown } | null)?.kind === 'ping') return pong(warm);
   if (version !== PROTOCOL_VERSION) {
-    return {
-      protocolVersion: PROTOCOL_VERSION,
-      status: 'crashed',
-      final: true,
-      error: {
-        message:
-          `This function runs the jest-runner-remote-lambda ${HANDLER_VERSION} handler (protocol ${PROTOCOL_VERSION}); the runner sent protocol ${JSON.stringify(version)}.\n` +
-          'Deploy the handler of the runner version you use: npx jest-runner-remote-lambda deploy.',
-        type: 'Error',
-      },
-    };
+    return finalFault(
+      `This function runs the jest-runner-remote-lambda ${HANDLER_VERSION} handler (protocol ${PROTOCOL_VERSION}); the runner sent protocol ${JSON.stringify(version)}.\n` +
+        'Deploy the handler of the runner version you use: npx jest-runner-remote-lambda deploy.',
+    );
   }
   const { root, store } = work();
   const response = await execute(event, { root: { kind: 'materialize', dir: root, blobs: store } });
@@ -70,21 +63,19 @@ async function envelope(response: RunResponse, event: unknown): Promise<unknown>
   const request = RunRequestSchema.safeParse(event);
   const storeOf = request.success ? request.data.store : undefined;
   if (!storeOf) {
-    return {
-      protocolVersion: PROTOCOL_VERSION,
-      status: 'crashed',
-      final: true,
-      error: {
-        message:
-          `The result of this file is ${mb(Buffer.byteLength(json))} (${mb(gz.length)} compressed); a Lambda response holds at most 6 MB.\n` +
-          'Set the "bucket" option (JEST_REMOTE_LAMBDA_BUCKET) so large results travel through S3, or reduce console output and coverage of this file.',
-        type: 'Error',
-      },
-    };
+    return finalFault(
+      `The result of this file is ${mb(Buffer.byteLength(json))} (${mb(gz.length)} compressed); a Lambda response holds at most 6 MB.\n` +
+        'Set the "bucket" option (JEST_REMOTE_LAMBDA_BUCKET) so large results travel through S3, or reduce console output and coverage of this file.',
+    );
   }
   const key = resultObjectKey(storeOf, request.data!.runId, crypto.randomUUID());
   await s3Client(storeOf.region).send(new PutObjectCommand({ Bucket: storeOf.bucket, Key: key, Body: gz, ContentLength: gz.length }));
   return { protocolVersion: PROTOCOL_VERSION, status: 'offloaded', key, bytes: gz.length };
+}
+
+/** A fault of the handler that retrying cannot mend: reported at once, with the fix. */
+function finalFault(message: string): RunResponse {
+  return { protocolVersion: PROTOCOL_VERSION, status: 'crashed', final: true, error: { message, type: 'Error' } };
 }
 
 function pong(warm: boolean): Pong {

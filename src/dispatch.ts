@@ -65,7 +65,10 @@ export async function dispatch(items: DispatchItem[], options: DispatchOptions):
     const first = items[next++]!;
     const batch = [first];
     const budget = options.batchMs ?? 0;
-    if (budget > 0 && first.estimateMs !== undefined && first.estimateMs < budget) {
+    // Only while files outnumber slots: with slots to spare (a small run, or its end), each file
+    // on its own slot finishes sooner than several in one.
+    const queued = items.length - next;
+    if (budget > 0 && queued >= options.concurrency && first.estimateMs !== undefined && first.estimateMs < budget) {
       let sum = first.estimateMs;
       for (let candidate = items[next]; candidate && batch.length < MAX_FILES_PER_REQUEST; candidate = items[next]) {
         if (candidate.project !== first.project || candidate.estimateMs === undefined || sum + candidate.estimateMs > budget) break;

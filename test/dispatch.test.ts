@@ -152,11 +152,11 @@ describe('small files several to a request', () => {
     status: 'batch',
     results: [r.testPath, ...(r.moreTestPaths ?? [])].map((p) => completed(p) as Extract<RunResponse, { status: 'completed' }>),
   });
-  const runWith = async (backend: Backend, list: DispatchItem[], batchMs: number) => {
+  const runWith = async (backend: Backend, list: DispatchItem[], batchMs: number, concurrency = 1) => {
     const outcomes: string[] = [];
     await dispatch(list, {
       backend,
-      concurrency: 1,
+      concurrency,
       retries: 2,
       runId: 'run-1',
       globalConfig: {},
@@ -194,6 +194,16 @@ describe('small files several to a request', () => {
     expect(outcomes.sort()).toEqual(['/p/t0.test.js:result', '/p/t1.test.js:result', '/p/t2.test.js:result']);
     // first request: all three, then t1 and t2, then t2 alone (each answered one and stopped)
     expect(backend.requests.map((r) => 1 + (r.moreTestPaths?.length ?? 0))).toEqual([3, 2, 1]);
+  });
+
+  test('while slots are to spare (fewer files queued than slots), files go alone', async () => {
+    const backend = new FakeBackend((r) => (r.moreTestPaths ? batchAnswer(r) : completed(r.testPath)));
+    await runWith(backend, timed([50, 50, 50]), 250, 3);
+    expect(backend.requests.every((r) => r.moreTestPaths === undefined)).toBe(true);
+    const busy = new FakeBackend((r) => (r.moreTestPaths ? batchAnswer(r) : completed(r.testPath)));
+    await runWith(busy, timed([50, 50, 50, 50, 50, 50, 50]), 250, 2);
+    // 7 files, 2 slots: batches while at least 2 are queued, then the last ones alone
+    expect(busy.requests.map((r) => 1 + (r.moreTestPaths?.length ?? 0)).sort()).toEqual([1, 1, 5].sort());
   });
 
   test('with no budget every file has its own request', async () => {

@@ -9,14 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { installWithJest, packRunner } from './support/pack';
-import { FUNCTION_NAME, startFaultProxy, startOffline, startS3, type FaultProxy, type Offline, type S3Emulator } from './support/offline';
+import { startFaultProxy, startLambdaStack, type FaultProxy, type LambdaStack, type S3Emulator } from './support/offline';
 import { REPO, comparable, runJest, runJestAsync, type JestRun } from './support/run-jest';
 
 const BUCKET = 'jrl-test';
 let work: string;
 let project: string;
+let stack: LambdaStack;
 let s3: S3Emulator;
-let offline: Offline;
 let proxy: FaultProxy;
 let lambdaTmp: string;
 let env: NodeJS.ProcessEnv;
@@ -33,32 +33,15 @@ beforeAll(async () => {
   }
   writeLargeOutputExample(path.join(project, 'large-output'));
 
-  s3 = await startS3(path.join(work, 's3'), [BUCKET]);
-  lambdaTmp = path.join(work, 'lambda-tmp');
-  // s3rver accepts only its own fixed credentials; the Lambda emulator accepts any
-  offline = await startOffline(REPO, lambdaTmp, path.join(work, 'service'), {
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  });
-  proxy = await startFaultProxy(offline.endpoint, [], 'pass', path.join(work, 'proxy.log'));
-  env = {
-    JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
-    JEST_REMOTE_LAMBDA_FUNCTION: FUNCTION_NAME,
-    JEST_REMOTE_LAMBDA_BUCKET: BUCKET,
-    JEST_REMOTE_LAMBDA_DEBUG: '1',
-    AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  };
+  stack = await startLambdaStack(REPO, work, BUCKET);
+  ({ s3, lambdaTmp } = stack);
+  proxy = await startFaultProxy(stack.offline.endpoint, [], 'pass', path.join(work, 'proxy.log'));
+  env = { ...stack.env, JEST_REMOTE_LAMBDA_DEBUG: '1', AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint };
 }, 900_000);
 
 afterAll(async () => {
   proxy?.stop();
-  await offline?.stop();
-  await s3?.stop();
+  await stack?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
 

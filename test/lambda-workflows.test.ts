@@ -8,15 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { installWithJest, packRunner } from './support/pack';
-import { FUNCTION_NAME, startOffline, startS3, type Offline, type S3Emulator } from './support/offline';
+import { startLambdaStack, type LambdaStack } from './support/offline';
 import { REPO, comparable, junitComparable, runJest, type JestRun } from './support/run-jest';
 import { SNAPSHOT_STEPS, checkSnapshotSteps, snapshotWorkflow } from './support/snapshot-workflow';
 import { comparableRun, watchScenario, type WatchRecord } from './support/watch-scenario';
 
 let work: string;
 let project: string;
-let s3: S3Emulator;
-let offline: Offline;
+let stack: LambdaStack;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
@@ -27,27 +26,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'workflows-consumer', private: true }));
   installWithJest(project, packRunner(work), ['ts-jest', 'typescript', '@types/jest', 'jest-junit', 'jest-environment-jsdom']);
   for (const example of ['typescript-basics', 'failures', 'multi-project']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
-  s3 = await startS3(path.join(work, 's3'), ['jrl-workflows']);
-  offline = await startOffline(REPO, path.join(work, 'lambda-tmp'), path.join(work, 'service'), {
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  });
-  env = {
-    JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
-    JEST_REMOTE_LAMBDA_FUNCTION: FUNCTION_NAME,
-    JEST_REMOTE_LAMBDA_BUCKET: 'jrl-workflows',
-    AWS_ENDPOINT_URL_LAMBDA: offline.endpoint,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  };
+  stack = await startLambdaStack(REPO, work, 'jrl-workflows');
+  env = stack.env;
 }, 900_000);
 
 afterAll(async () => {
-  await offline?.stop();
-  await s3?.stop();
+  await stack?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
 

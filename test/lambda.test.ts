@@ -78,7 +78,8 @@ test('a second run ships nothing new, sends its small files together (Jest timed
   const cwd = path.join(project, 'fixtures');
   const reference = runJest(cwd, { runner: 'default' });
   const before = limits.log().length;
-  const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
+  // (one slot: files are sent together only while they outnumber the free slots)
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_CONCURRENCY: '1' } });
   expect(ours.stderr).toMatch(/shipped 0\.0 MB inline/);
   expect(ours.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), [12] invocation\(s\)/);
   expect(limits.log().slice(before)).toContain('pass:batch');

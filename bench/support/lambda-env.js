@@ -5,7 +5,7 @@
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { FUNCTION_NAME, startOffline, startS3 } = require('../../test/support/offline');
+const { startLambdaStack } = require('../../test/support/offline');
 
 const REPO = path.resolve(__dirname, '../..');
 const BUCKET = 'jrl-bench';
@@ -26,33 +26,10 @@ function consumerProject(dir, extras = []) {
   return dir;
 }
 
-/** Emulators for one benchmark run; `stop()` ends them. */
+/** Emulators for one benchmark run (the same stack the tests use); `stop()` ends them. */
 async function emulators(work) {
-  const s3 = await startS3(path.join(work, 's3'), [BUCKET]);
-  const offline = await startOffline(REPO, path.join(work, 'lambda-tmp'), path.join(work, 'service'), {
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  });
-  const env = {
-    JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
-    JEST_REMOTE_LAMBDA_FUNCTION: FUNCTION_NAME,
-    AWS_ENDPOINT_URL_LAMBDA: offline.endpoint,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  };
-  return {
-    s3,
-    offline,
-    env,
-    bucket: BUCKET,
-    async stop() {
-      await offline.stop();
-      await s3.stop();
-    },
-  };
+  const stack = await startLambdaStack(REPO, work, BUCKET);
+  return { ...stack, bucket: BUCKET };
 }
 
 /** Runs the project's own jest with our runner and returns wall ms and the debug figures. */

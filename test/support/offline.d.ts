@@ -25,3 +25,14 @@ export function freePort(): Promise<number>;
 export function startOffline(repo: string, workDir: string, serviceDir: string, environment?: Record<string, string>): Promise<Offline>;
 export function startFaultProxy(target: string, script: string[], then: string | undefined, logFile: string): Promise<FaultProxy>;
 export function startS3(directory: string, buckets: string[]): Promise<S3Emulator>;
+
+export interface LambdaStack {
+  s3: S3Emulator;
+  offline: Offline;
+  /** The function's work directory (its content store and tree). */
+  lambdaTmp: string;
+  /** Environment for a run of our runner on the lambda backend with the bucket. */
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+export function startLambdaStack(repo: string, work: string, bucket: string): Promise<LambdaStack>;

@@ -158,3 +158,41 @@ async function startS3(directory, buckets) {
 }
 
 module.exports = { SERVICE, STAGE, FUNCTION_NAME, freePort, startOffline, startFaultProxy, startS3 };
+
+/**
+ * s3rver with `bucket` and serverless-offline whose function reads it, and the environment that
+ * points a run of our runner at both (through `lambdaEndpoint` instead of the emulator, e.g. a
+ * fault proxy, when given later via `env.AWS_ENDPOINT_URL_LAMBDA`).
+ */
+async function startLambdaStack(repo, work, bucket) {
+  const s3 = await startS3(path.join(work, 's3'), [bucket]);
+  const lambdaTmp = path.join(work, 'lambda-tmp');
+  // s3rver accepts only its own fixed credentials; the Lambda emulator accepts any
+  const offline = await startOffline(repo, lambdaTmp, path.join(work, 'service'), {
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  });
+  const env = {
+    JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
+    JEST_REMOTE_LAMBDA_FUNCTION: FUNCTION_NAME,
+    JEST_REMOTE_LAMBDA_BUCKET: bucket,
+    AWS_ENDPOINT_URL_LAMBDA: offline.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+  return {
+    s3,
+    offline,
+    lambdaTmp,
+    env,
+    async stop() {
+      await offline.stop();
+      await s3.stop();
+    },
+  };
+}
+
+module.exports.startLambdaStack = startLambdaStack;
