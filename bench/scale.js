@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 'use strict';
-// Simulated makespan of a Jest suite on a Lambda fleet: our dynamic queue vs modulo sharding vs
-// static duration-balanced shards vs a lower bound, over suite sizes N and concurrency limits C.
+// Simulated makespan of a Jest suite on a Lambda fleet: our dynamic queue (small files batched, as
+// src/dispatch.ts does, and one file per invocation) vs modulo sharding vs static duration-balanced
+// shards vs a lower bound, over suite sizes N and concurrency limits C.
 //
 //   node bench/scale.js                      the default grid, every suite in bench/data, 3 reps
 //   node bench/scale.js --seed=7 --reps=5 --files=1000,10000 --concurrency=10,100 --suites=luxon
-//   node bench/scale.js --invokeOverheadMs=10 --out=/tmp/scale-10ms   any parameter of bench/scale/params.js
+//   node bench/scale.js --networkRttMs=80 --out=/tmp/scale-far   any parameter of bench/scale/params.js
 //
 // Writes <out>.md, <out>.json and <out>.png (default bench/results/scale.*). See bench/results/scale.md.
 const fs = require('fs');
 const path = require('path');
 const { DEFAULTS } = require('./scale/params');
-const { runGrid } = require('./scale/grid');
+const { runGrid, CORE_STRATEGIES } = require('./scale/grid');
 const report = require('./scale/report');
 const { renderPng } = require('./scale/plot');
 
@@ -68,11 +69,14 @@ function loadDistributions(names) {
  * A variant is a function of the suite's data, so a measured value can be used. */
 const SENSITIVITY = [
   ['as above (1 rep)', () => ({})],
-  ['invokeOverheadMs = 10 (the DESIGN.md section 9 budget)', () => ({ invokeOverheadMs: 10 })],
-  ['invokeOverheadMs = 80', () => ({ invokeOverheadMs: 80 })],
+  ['networkRttMs = 0 (the loopback calibration as measured, no network)', () => ({ networkRttMs: 0 })],
+  ['networkRttMs = 30 (slow end of in-Region)', () => ({ networkRttMs: 30 })],
+  ['networkRttMs = 80 (a far-away client)', () => ({ networkRttMs: 80 })],
+  ['calibration with 5 files per batch: invokeOverheadMs = 7.6, fileOverheadMs = 6.8', () => ({ invokeOverheadMs: 7.6, fileOverheadMs: 6.8 })],
+  ["the measured per-file overhead on the client's thread: fileOverheadMs = 0, clientPerFileMs = 8.0", () => ({ fileOverheadMs: 0, clientPerFileMs: 8.0 })],
   ['clientPerFileMs = 0 (client never a bottleneck)', () => ({ clientPerFileMs: 0 })],
   ['clientPerFileMs = 3 (e.g. AWS SDK work per request)', () => ({ clientPerFileMs: 3 })],
-  ['invokeOverheadMs = 10 and clientPerFileMs = 0', () => ({ invokeOverheadMs: 10, clientPerFileMs: 0 })],
+  ['batchMs = 1000', () => ({ batchMs: 1000 })],
   ['estimateNoiseSigma = 0.8, newFileFraction = 0.2', () => ({ estimateNoiseSigma: 0.8, newFileFraction: 0.2 })],
   ['projectBytes = 300 MB (cold start +3 s)', () => ({ projectBytes: 300e6 })],
   ['containerWarmupMs = the suite\'s measured cold-minus-warm transform cost', (d) => ({ containerWarmupMs: Math.max(0, d.runs.cold.sumOfFilesMs - d.runs.warm.sumOfFilesMs) })],
@@ -97,8 +101,8 @@ async function main() {
       const entry = { label, bySuite: {} };
       for (const d of distributions) {
         const change = variant(d);
-        const variantRows = runGrid(d, { ...grid, reps: 1, params: { ...params, ...change } });
-        entry.bySuite[d.name] = { change, summary: report.targetSummary(variantRows), rows: variantRows.map(({ reps, ...r }) => r) };
+        const variantRows = runGrid(d, { ...grid, reps: 1, strategies: CORE_STRATEGIES, params: { ...params, ...change } });
+        entry.bySuite[d.name] = { change, summary: report.targetSummary(variantRows), unbatchedSummary: report.targetSummary(variantRows, 'unbatched'), rows: variantRows.map(({ reps, ...r }) => r) };
       }
       sensitivity.push(entry);
     }
@@ -110,7 +114,7 @@ async function main() {
   if (flags.sensitivity) {
     const d = distributions.find((x) => x.name === mainSuite);
     for (const burstRefill of ['step', 'continuous']) {
-      const burstRows = runGrid(d, { ...grid, files: [10000, 50000], concurrency: [1000, 2000, 3000], reps: 1, params: { ...params, accountConcurrency: 3000, clientPerFileMs: 0, burstRefill } });
+      const burstRows = runGrid(d, { ...grid, files: [10000, 50000], concurrency: [1000, 2000, 3000], reps: 1, strategies: CORE_STRATEGIES, params: { ...params, accountConcurrency: 3000, clientPerFileMs: 0, burstRefill } });
       for (const { reps, ...r } of burstRows) burst.push({ burstRefill, ...r });
     }
   }
@@ -118,7 +122,7 @@ async function main() {
   console.log(`main suite: ${mainSuite} (median of ${flags.reps} reps, seed ${flags.seed}); times in seconds\n`);
   console.log(report.consoleTable(bySuite[mainSuite]));
   console.log(`\nall suites:\n${report.summaryTable(bySuite)}`);
-  if (sensitivity.length) console.log(`\nsensitivity (1 rep per point; per suite: target met / points where the bound > 30 s, then better/tie/worse than modulo):\n${report.sensitivityTable(sensitivity)}`);
+  if (sensitivity.length) console.log(`\nsensitivity (1 rep per point; per suite: target met / points where the bound > 30 s, then better/tie/worse than modulo), ours:\n${report.sensitivityTable(sensitivity)}\nours, one file per invocation:\n${report.sensitivityTable(sensitivity, 'unbatched')}`);
 
   fs.mkdirSync(path.dirname(flags.out), { recursive: true });
   // Sensitivity: summaries and, per point, only the makespans and ratios (the full rows are large).
@@ -127,7 +131,7 @@ async function main() {
     bySuite: Object.fromEntries(
       Object.entries(v.bySuite).map(([name, x]) => [
         name,
-        { change: x.change, summary: x.summary, points: x.rows.map((r) => ({ files: r.files, concurrency: r.concurrency, oursS: r.oursS, moduloS: r.moduloS, staticS: r.staticS, boundS: r.boundS, floorS: r.floorS, vsModulo: r.vsModulo, boundTargetMet: r.boundTargetMet })) },
+        { change: x.change, summary: x.summary, unbatchedSummary: x.unbatchedSummary, points: x.rows.map((r) => ({ files: r.files, concurrency: r.concurrency, oursS: r.oursS, oursUnbatchedS: r.oursUnbatchedS, moduloS: r.moduloS, boundS: r.boundS, floorS: r.floorS, vsModulo: r.vsModulo, boundTargetMet: r.boundTargetMet, unbatchedVsModulo: r.unbatched.vsModulo, unbatchedBoundTargetMet: r.unbatched.boundTargetMet })) },
       ]),
     ),
   }));

@@ -7,7 +7,7 @@ export {};
 
 import type { Backend, InvokeOptions } from '../src/backends/types';
 import { dispatch, type DispatchItem } from '../src/dispatch';
-import { MAX_FILES_PER_REQUEST, PROTOCOL_VERSION, type ProjectPayload, type RunRequest, type RunResponse } from '../src/protocol';
+import { MAX_FILES_PER_REQUEST, PROTOCOL_VERSION, type FileResponse, type ProjectPayload, type RunRequest, type RunResponse } from '../src/protocol';
 
 const { DEFAULTS, coldStartMs } = require('../bench/scale/params');
 const { simulate, runStrategy, oursPlan, moduloPlan, staticPlan, sequencerOrder, takeBatch } = require('../bench/scale/simulate');
@@ -335,8 +335,15 @@ describe('bench/scale simulator', () => {
           invoke: async (request: RunRequest, _options: InvokeOptions): Promise<RunResponse> => {
             const paths = [request.testPath, ...(request.moreTestPaths ?? [])];
             sent.push(paths.map((x) => Number(x.slice(3))));
-            const one = (testPath: string) => ({ protocolVersion: PROTOCOL_VERSION, status: 'completed' as const, result: { testFilePath: testPath }, writes: [], events: [], timing: {} });
-            return paths.length === 1 ? one(request.testPath) : ({ protocolVersion: PROTOCOL_VERSION, status: 'batch', results: paths.map(one) } as RunResponse);
+            const one = (testPath: string): FileResponse => ({
+              protocolVersion: PROTOCOL_VERSION,
+              status: 'completed',
+              result: { testFilePath: testPath, numFailingTests: 0, numPassingTests: 1, numPendingTests: 0, testResults: [] },
+              writes: [],
+              events: [],
+              timing: {},
+            });
+            return paths.length === 1 ? one(request.testPath) : { protocolVersion: PROTOCOL_VERSION, status: 'batch', results: paths.map(one) };
           },
           close: async () => {},
         } as unknown as Backend;

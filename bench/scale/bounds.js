@@ -31,11 +31,36 @@ function capacityBoundMs(readyMs, workMs) {
 }
 
 /**
+ * The fewest invocations any split of the suite into requests can use under the batching rule
+ * (src/dispatch.ts): a file without an estimate, or with an estimate above batchMs, travels alone; a
+ * request of several files holds at most maxFilesPerRequest of them, with estimates summing to at
+ * most batchMs. So the other files need at least max(sum of their estimates / batchMs, count / cap)
+ * requests. With batchMs = 0 every file is one invocation.
+ */
+function minInvocations(suite, p) {
+  if (!(p.batchMs > 0)) return suite.length;
+  let alone = 0;
+  let small = 0;
+  let smallEstimateMs = 0;
+  for (const f of suite) {
+    if (f.estimateMs === null || f.estimateMs > p.batchMs) alone++;
+    else {
+      small++;
+      smallEstimateMs += f.estimateMs;
+    }
+  }
+  const bySum = Math.ceil(smallEstimateMs / p.batchMs - 1e-9);
+  const byCount = Math.ceil(small / p.maxFilesPerRequest);
+  return alone + Math.max(bySum, byCount, small > 0 ? 1 : 0);
+}
+
+/**
  * The bound of the brief: max(longest file, total / C) plus the unavoidable start-up (client start,
  * one cold start, and the later start of environments the burst limit holds back, via the capacity
  * profile). File durations only; per-invoke overhead, the client and the rate limit are left out.
- * Also returns a tighter "modelled floor" that adds what every schedule pays in this model:
- * per-invoke overhead on every file, the client's serial work, and the request-rate limit.
+ * Also returns a tighter "modelled floor" that adds what every schedule pays in this model: the
+ * per-file overhead on every file, the per-invocation overhead (and round trip) on the fewest
+ * invocations the batching rule allows, the client's serial work, and the request-rate limit.
  */
 function lowerBounds(suite, p) {
   const concurrency = Math.min(p.concurrency, p.accountConcurrency, suite.length);
@@ -46,21 +71,23 @@ function lowerBounds(suite, p) {
   const shortestMs = Math.min(...durations);
   const boundMs = Math.max(ready[0] + longestMs, capacityBoundMs(ready, totalMs));
 
-  const overheadMs = p.invokeOverheadMs;
+  const invocations = minInvocations(suite, p);
+  const perInvocationMs = p.invokeOverheadMs + p.networkRttMs;
+  const firstAnswerMs = perInvocationMs + p.fileOverheadMs; // the least any answer adds to its files
   const resultMs = (f) => p.clientPerFileMs + (f.resultBytes / p.clientDownloadBytesPerSecond) * 1000;
   const withOverhead = Math.max(
-    ready[0] + longestMs + overheadMs,
-    capacityBoundMs(ready, totalMs + suite.length * overheadMs),
+    ready[0] + longestMs + firstAnswerMs,
+    capacityBoundMs(ready, totalMs + suite.length * p.fileOverheadMs + invocations * perInvocationMs),
   );
   const clientSerialMs = suite.reduce((s, f) => s + resultMs(f), 0);
-  const clientFloorMs = ready[0] + overheadMs + shortestMs + clientSerialMs;
+  const clientFloorMs = ready[0] + firstAnswerMs + shortestMs + clientSerialMs;
   const perSecond = p.requestsPerSecondPerConcurrency * p.accountConcurrency;
-  const rateFloorMs = clientStartMs(p) + (Math.max(0, suite.length - perSecond) / perSecond) * 1000 + overheadMs + shortestMs;
+  const rateFloorMs = clientStartMs(p) + (Math.max(0, invocations - perSecond) / perSecond) * 1000 + firstAnswerMs + shortestMs;
   return {
     boundMs,
     floorMs: Math.max(boundMs, withOverhead, clientFloorMs, rateFloorMs),
-    parts: { withOverheadMs: withOverhead, clientFloorMs, rateFloorMs, totalMs, longestMs },
+    parts: { withOverheadMs: withOverhead, clientFloorMs, rateFloorMs, totalMs, longestMs, minInvocations: invocations },
   };
 }
 
-module.exports = { lowerBounds, environmentReadyTimes, capacityBoundMs };
+module.exports = { lowerBounds, minInvocations, environmentReadyTimes, capacityBoundMs };

@@ -44,10 +44,32 @@ const DEFAULTS = {
   containerWarmupMs: 0,
 
   // --- every invocation ------------------------------------------------------------------------
-  /** Runner -> Lambda -> runner round trip plus the handler's own per-file work (request parsing,
-   * materialising the run directory, serialising the result), warm. Assumption from the brief; our
-   * emulator measured ~5-8 ms of transport on loopback (DESIGN.md section 5), a real Region adds the network. */
-  invokeOverheadMs: 40,
+  // Calibrated on bench/results/lambda-overhead.md (serverless-offline on 127.0.0.1, through the real
+  // AWS SDK, 40 trivial files at concurrency 1, warm, medians of 5 runs): time per file outside the
+  // handler's own run of the file = 16.1 ms one file per invocation, 10.0 ms batched. With b files per
+  // batch, per invocation I and per file F: I + F = 16.1 and I / b + F = 10.0, so I = 6.1 b / (b - 1):
+  // 8.1 ms for b = 4, 7.6 ms for b = 5 (b is not recorded; the trivial files took ~57 ms each, so the
+  // 250 ms budget holds 4 or 5 of them). F = 10.0 - I / b = 8.0-8.5 ms, of which the client's
+  // per-result work (clientPerFileMs) is modelled on the client thread; the rest goes on the fleet.
+  /** Per invocation, warm, besides the network: request building and signing, the invoke's HTTP
+   * exchange, the handler's request parsing and the response's serialisation. Fitted to the loopback
+   * measurement above (I, b = 4), so it contains the emulator's own overhead instead of Lambda's. */
+  invokeOverheadMs: 8.1,
+  /** Network round trip client -> Lambda -> client per invocation, added to invokeOverheadMs.
+   * Assumption: 15 ms, the middle of the 10-30 ms typical of a client in the function's Region
+   * (a CI runner in the same Region); the loopback calibration has none. A far-away client: see the
+   * sensitivity table (80 ms). */
+  networkRttMs: 15,
+  /** Per file on the fleet, paid by every file even inside a batch (the handler's per-file work
+   * outside the file's measured duration, its share of the response). Fitted: F - clientPerFileMs
+   * = 10.0 - 8.1 / 4 - 1.7 = 6.3 ms (6.8 ms for b = 5). */
+  fileOverheadMs: 6.3,
+  /** Small files go several to one invocation (src/dispatch.ts): a file whose estimate is under
+   * batchMs takes the following files while each has an estimate and the sum stays <= batchMs, at most
+   * maxFilesPerRequest; files without an estimate go alone. The runner's default (src/options.ts). */
+  batchMs: 250,
+  /** src/protocol.ts MAX_FILES_PER_REQUEST. */
+  maxFilesPerRequest: 32,
   /** Largest synchronous response. AWS docs (Lambda quotas): 6 MB. Bigger results go through S3. */
   responsePayloadLimitBytes: 6 * 1024 * 1024,
   /** Multiplier applied to the measured per-file durations (1 = a Lambda environment runs a file as
@@ -102,7 +124,11 @@ const SOURCES = {
   s3RoundTrips: ['assumption', 'manifest, then the blobs in parallel'],
   jestBootMs: ['measured by hand (DESIGN.md section 3)', '0.34 s for a whole cold Jest process, minus ~70 ms of first trivial file'],
   containerWarmupMs: ['choice', 'transform-cache warm-up per new environment; 0 = not modelled (see sensitivity)'],
-  invokeOverheadMs: ['assumption (brief), to calibrate', 'runner -> Lambda -> runner plus handler work per file, warm; loopback emulator: ~5-8 ms transport (DESIGN.md section 5)'],
+  invokeOverheadMs: ['fitted to a measurement (bench/results/lambda-overhead.md)', 'per invocation, warm, without the network: 16.1 ms/file one per invocation and 10.0 ms/file batched on the loopback emulator give 8.1 ms per invocation + 8.0 ms per file (assuming 4 files per batch; 7.6 + 8.5 for 5); the emulator stands in for Lambda\'s own front end'],
+  networkRttMs: ['assumption', 'round trip client -> Lambda per invocation: middle of the typical 10-30 ms in the same Region; 80 ms for a far-away client in the sensitivity table'],
+  fileOverheadMs: ['fitted to the same measurement', 'per file, on the fleet, also inside a batch: 8.0 ms per file minus the 1.7 ms clientPerFileMs modelled on the client thread; which side of the wire it sits on is not measured (see the sensitivity row that puts it on the client)'],
+  batchMs: ['runner default (src/options.ts)', 'estimated time per invocation of small files sent together; 0 = one file per invocation'],
+  maxFilesPerRequest: ['runner constant (src/protocol.ts)', 'MAX_FILES_PER_REQUEST'],
   responsePayloadLimitBytes: ['AWS docs', 'Lambda quotas: 6 MB synchronous response'],
   remoteSlowdown: ['assumption', 'a Lambda environment runs a file as fast as the measuring machine'],
   clientStartupMs: ['measured (bench/results/public-suites.md)', 'mirror 8-12 ms + ship 16-18 ms on luxon'],

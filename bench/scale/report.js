@@ -3,41 +3,54 @@
 const { DEFAULTS, SOURCES, coldStartMs, clientStartMs } = require('./params');
 const { TARGET_BOUND_ABOVE_MS, TARGET_RATIO } = require('./grid');
 
-const fmtS = (s) => (s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s.toFixed(2));
+const fmtS = (s) => (s === null || s === undefined ? '–' : s >= 100 ? s.toFixed(0) : s >= 10 ? s.toFixed(1) : s.toFixed(2));
 const fmtX = (x) => `${x.toFixed(2)}×`;
 
-function targetCell(row) {
-  if (!row.boundTargetApplies) return '–';
-  return row.boundTargetMet ? 'met' : `**missed** (worst ${fmtX(row.worstOursOverBound)})`;
+/** The target fields of one strategy in a row: 'ours' (batched, the runner's default) or 'unbatched'. */
+function view(row, which = 'ours') {
+  if (which === 'unbatched') {
+    const u = row.unbatched;
+    return { applies: u.boundTargetApplies, met: u.boundTargetMet, overBound: u.overBound, worstOverBound: u.worstOverBound, vsModulo: u.vsModulo, overModulo: u.overModulo, worstOverModulo: u.worstOverModulo };
+  }
+  return { applies: row.boundTargetApplies, met: row.boundTargetMet, overBound: row.oursOverBound, worstOverBound: row.worstOursOverBound, vsModulo: row.vsModulo, overModulo: row.oursOverModulo, worstOverModulo: row.worstOursOverModulo };
 }
 
-function moduloCell(row) {
-  if (row.vsModulo === 'better') return 'better';
-  if (row.vsModulo === 'tie') return 'tie';
-  return `**worse** (worst ${fmtX(row.worstOursOverModulo)})`;
+function targetCell(row, which) {
+  const v = view(row, which);
+  if (!v.applies) return '–';
+  return v.met ? 'met' : `**missed** (worst ${fmtX(v.worstOverBound)})`;
+}
+
+function moduloCell(row, which) {
+  const v = view(row, which);
+  if (v.vsModulo === 'better') return 'better';
+  if (v.vsModulo === 'tie') return 'tie';
+  return `**worse** (worst ${fmtX(v.worstOverModulo)})`;
 }
 
 /** The full table for one suite, as markdown. */
 function fullTable(rows) {
   const lines = [
-    '| N | C | ours (s) | modulo (s) | static LPT (s) | bound (s) | floor (s) | ours / bound | ours / floor | ours / modulo | ours / static | client busy | queue in file order (s) | bound > 30 s ⇒ ours ≤ 1.1× bound | ours vs modulo |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    '| N | C | ours (s) | ours, 1 file/inv. (s) | modulo (s) | modulo, batched (s) | static LPT (s) | bound (s) | floor (s) | ours: invocations / N | ours / bound | ours / floor | ours / modulo | ours / 1 file/inv. | client busy | queue in file order (s) | bound > 30 s ⇒ ≤ 1.1× bound: ours; 1 file/inv. | vs modulo: ours; 1 file/inv. |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.files.toLocaleString('en-US')} | ${r.concurrency} | ${fmtS(r.oursS)} | ${fmtS(r.moduloS)} | ${fmtS(r.staticS)} | ${fmtS(r.boundS)} | ${fmtS(r.floorS)} | ` +
-        `${fmtX(r.oursOverBound)} | ${fmtX(r.oursOverFloor)} | ${fmtX(r.oursOverModulo)} | ${fmtX(r.oursOverStatic)} | ${(100 * r.clientBusyShare).toFixed(0)} % | ${fmtS(r.queueFileOrderS)} | ${targetCell(r)} | ${moduloCell(r)} |`,
+      `| ${r.files.toLocaleString('en-US')} | ${r.concurrency} | ${fmtS(r.oursS)} | ${fmtS(r.oursUnbatchedS)} | ${fmtS(r.moduloS)} | ${fmtS(r.moduloBatchedS)} | ${fmtS(r.staticS)} | ${fmtS(r.boundS)} | ${fmtS(r.floorS)} | ` +
+        `${(r.invocations / r.files).toFixed(2)} | ${fmtX(r.oursOverBound)} | ${fmtX(r.oursOverFloor)} | ${fmtX(r.oursOverModulo)} | ${fmtX(r.oursOverUnbatched)} | ${(100 * r.clientBusyShare).toFixed(0)} % | ${fmtS(r.queueFileOrderS)} | ` +
+        `${targetCell(r)}; ${targetCell(r, 'unbatched')} | ${moduloCell(r)}; ${moduloCell(r, 'unbatched')} |`,
     );
   }
   return lines.join('\n');
 }
 
-/** One line per suite: how the targets fare over its grid. */
-function targetSummary(rows) {
-  const applies = rows.filter((r) => r.boundTargetApplies);
-  const met = applies.filter((r) => r.boundTargetMet);
-  const worst = applies.length ? Math.max(...applies.map((r) => r.worstOursOverBound)) : null;
-  const count = (v) => rows.filter((r) => r.vsModulo === v).length;
+/** How the targets fare over a suite's grid, for ours ('ours') or ours with one file per invocation ('unbatched'). */
+function targetSummary(rows, which = 'ours') {
+  const views = rows.map((r) => view(r, which));
+  const applies = views.filter((v) => v.applies);
+  const met = applies.filter((v) => v.met);
+  const worst = applies.length ? Math.max(...applies.map((v) => v.worstOverBound)) : null;
+  const count = (x) => views.filter((v) => v.vsModulo === x).length;
   return {
     points: rows.length,
     boundAbove30: applies.length,
@@ -51,16 +64,19 @@ function targetSummary(rows) {
   };
 }
 
+/** Per suite: ours (batched) next to ours with one file per invocation. */
 function summaryTable(bySuite) {
   const lines = [
-    '| suite | grid points | bound > 30 s | of those ours ≤ 1.1× bound | worst ours / bound there | ours / floor (median, worst) | ours vs modulo: better / tie / worse |',
-    '|---|---:|---:|---:|---:|---:|---|',
+    '| suite | grid points | bound > 30 s | ours ≤ 1.1× bound there: batched / 1 file per inv. | worst ours / bound there: batched / 1 file per inv. | ours vs modulo, better / tie / worse: batched / 1 file per inv. | ours (batched) / floor: median, worst |',
+    '|---|---:|---:|---|---|---|---|',
   ];
   for (const [suite, rows] of Object.entries(bySuite)) {
     const s = targetSummary(rows);
+    const u = targetSummary(rows, 'unbatched');
+    const worst = (x) => (x.worstOursOverBoundWhereApplies === null ? '–' : fmtX(x.worstOursOverBoundWhereApplies));
     lines.push(
-      `| ${suite} | ${s.points} | ${s.boundAbove30} | ${s.boundTargetMet} | ${s.worstOursOverBoundWhereApplies === null ? '–' : fmtX(s.worstOursOverBoundWhereApplies)} | ` +
-        `${fmtX(s.medianOursOverFloor)}, ${fmtX(s.worstOursOverFloor)} | ${s.better} / ${s.tie} / ${s.worse} |`,
+      `| ${suite} | ${s.points} | ${s.boundAbove30} | **${s.boundTargetMet}** / ${u.boundTargetMet} | ${worst(s)} / ${worst(u)} | ` +
+        `**${s.better} / ${s.tie} / ${s.worse}** vs ${u.better} / ${u.tie} / ${u.worse} | ${fmtX(s.medianOursOverFloor)}, ${fmtX(s.worstOursOverFloor)} |`,
     );
   }
   return lines.join('\n');
@@ -108,13 +124,14 @@ function paramsTable(params) {
   return lines.join('\n');
 }
 
-/** Rows = variants, columns = suites; a cell is "met/applies · better/tie/worse". */
-function sensitivityTable(sensitivity) {
+/** Rows = variants, columns = suites; a cell is "met/applies (worst) · better/tie/worse" for
+ * ours ('ours') or ours with one file per invocation ('unbatched'). */
+function sensitivityTable(sensitivity, which = 'ours') {
   const suites = Object.keys(sensitivity[0].bySuite);
   const lines = [`| variant | ${suites.join(' | ')} |`, `|---|${suites.map(() => '---').join('|')}|`];
   for (const v of sensitivity) {
     const cells = suites.map((name) => {
-      const t = v.bySuite[name].summary;
+      const t = which === 'unbatched' ? v.bySuite[name].unbatchedSummary : v.bySuite[name].summary;
       const worst = t.worstOursOverBoundWhereApplies === null ? '' : ` (≤ ${fmtX(t.worstOursOverBoundWhereApplies)})`;
       return `${t.boundTargetMet}/${t.boundAbove30}${worst} · ${t.better}/${t.tie}/${t.worse}`;
     });
@@ -124,11 +141,12 @@ function sensitivityTable(sensitivity) {
 }
 
 function consoleTable(rows) {
-  const header = ['N', 'C', 'ours s', 'modulo s', 'static s', 'bound s', 'floor s', 'o/bound', 'o/floor', 'o/modulo', 'target', 'vs modulo'];
+  const header = ['N', 'C', 'ours s', '1/inv s', 'modulo s', 'static s', 'bound s', 'floor s', 'o/bound', 'o/floor', 'o/modulo', 'target', 'vs modulo'];
   const body = rows.map((r) => [
     r.files,
     r.concurrency,
     fmtS(r.oursS),
+    fmtS(r.oursUnbatchedS),
     fmtS(r.moduloS),
     fmtS(r.staticS),
     fmtS(r.boundS),
@@ -149,4 +167,4 @@ function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-module.exports = { fullTable, summaryTable, compactTable, suitesTable, paramsTable, consoleTable, sensitivityTable, targetSummary, fmtS, fmtX, coldStartMs, clientStartMs, TARGET_BOUND_ABOVE_MS, TARGET_RATIO };
+module.exports = { view, fullTable, summaryTable, compactTable, suitesTable, paramsTable, consoleTable, sensitivityTable, targetSummary, fmtS, fmtX, coldStartMs, clientStartMs, TARGET_BOUND_ABOVE_MS, TARGET_RATIO };

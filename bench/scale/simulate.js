@@ -4,17 +4,27 @@
 // Time 0 is the moment Jest hands the files to the runner. The runner needs clientStartMs before its
 // first invoke. Each "slot" is one in-flight invocation at a time and, since Lambda reuses an idle
 // environment, one execution environment: its first invoke creates the environment (a token from
-// the burst bucket, then the cold start), later invokes are warm. Every invoke passes the account's
-// request-rate limit. When a result arrives, the client's one JS thread processes it (FIFO); only
-// then does that slot send its next request. Every strategy goes through this same code.
+// the burst bucket, then the cold start), later invokes are warm. An invocation carries one file or a
+// batch of files (run one after another in its environment, answered all at once). Every invoke
+// passes the account's request-rate limit. When an answer arrives, the client's one JS thread
+// processes its results (FIFO); only then does that slot send its next request. Every strategy goes
+// through this same code.
 const { coldStartMs, clientStartMs } = require('./params');
 const { burstBucket, rateBucket, EventQueue } = require('./fleet');
 
 const DISPATCH = 0;
 const ARRIVE = 1;
 
+/** Fleet time of one warm invocation carrying `files` (without the S3 detour of a large answer). */
+function invocationMs(files, p) {
+  let ms = p.invokeOverheadMs + p.networkRttMs;
+  for (const file of files) ms += p.fileOverheadMs + file.durationMs * p.remoteSlowdown;
+  return ms;
+}
+
 /**
- * @param {{slots:number, next:(slot:number)=>object|null}} plan  which file each slot runs next
+ * @param {{slots:number, next:(slot:number)=>object|object[]|null}} plan  which file (or batch of
+ *   files) each slot runs next
  * @param {object} p  parameters (see params.js)
  */
 function simulate(plan, p) {
@@ -29,6 +39,7 @@ function simulate(plan, p) {
   let environments = 0;
   let lastEnvironmentMs = startMs;
   let invocations = 0;
+  let files = 0;
   let s3Results = 0;
   let remoteBusyMs = 0;
   let clientBusyMs = 0;
@@ -38,9 +49,11 @@ function simulate(plan, p) {
   while (queue.size > 0) {
     const { timeMs, event } = queue.pop();
     if (event.type === DISPATCH) {
-      const file = plan.next(event.slot);
-      if (!file) continue; // this slot has nothing left; its environment stays idle
+      const next = plan.next(event.slot);
+      if (!next) continue; // this slot has nothing left; its environment stays idle
+      const batch = Array.isArray(next) ? next : [next];
       invocations++;
+      files += batch.length;
       const admittedMs = rate.take(timeMs);
       let runStartMs = admittedMs;
       if (!hasEnvironment[event.slot]) {
@@ -50,17 +63,19 @@ function simulate(plan, p) {
         lastEnvironmentMs = Math.max(lastEnvironmentMs, grantedMs);
         runStartMs = grantedMs + coldMs;
       }
-      let runMs = p.invokeOverheadMs + file.durationMs * p.remoteSlowdown;
-      if (file.resultBytes > p.responsePayloadLimitBytes) {
+      let runMs = invocationMs(batch, p);
+      const resultBytes = batch.reduce((sum, f) => sum + f.resultBytes, 0);
+      if (resultBytes > p.responsePayloadLimitBytes) {
         // Too big for a synchronous response: the handler puts it in S3, the client fetches it.
         s3Results++;
-        runMs += 2 * p.s3RequestLatencyMs + (file.resultBytes / p.s3BytesPerSecond) * 1000;
+        runMs += 2 * p.s3RequestLatencyMs + (resultBytes / p.s3BytesPerSecond) * 1000;
       }
       remoteBusyMs += runStartMs - admittedMs + runMs;
-      queue.push(runStartMs + runMs, { type: ARRIVE, slot: event.slot, file });
+      queue.push(runStartMs + runMs, { type: ARRIVE, slot: event.slot, batch });
     } else {
-      const file = event.file;
-      const processMs = p.clientPerFileMs + (file.resultBytes / p.clientDownloadBytesPerSecond) * 1000;
+      // The results of one answer, one after another on the client thread.
+      let processMs = 0;
+      for (const file of event.batch) processMs += p.clientPerFileMs + (file.resultBytes / p.clientDownloadBytesPerSecond) * 1000;
       const doneMs = Math.max(timeMs, clientFreeMs) + processMs;
       clientFreeMs = doneMs;
       clientBusyMs += processMs;
@@ -68,7 +83,49 @@ function simulate(plan, p) {
       queue.push(doneMs, { type: DISPATCH, slot: event.slot });
     }
   }
-  return { makespanMs, environments, lastEnvironmentMs, invocations, s3Results, remoteBusyMs, clientBusyMs };
+  return { makespanMs, environments, lastEnvironmentMs, invocations, files, s3Results, remoteBusyMs, clientBusyMs };
+}
+
+/**
+ * The batching rule of src/dispatch.ts (take): the file at `position`; if its estimate is under
+ * batchMs, also the following files while each has an estimate and the estimates sum to at most
+ * batchMs, at most maxFilesPerRequest files, and only while the files still queued number at least
+ * `concurrency` (with slots to spare each file goes alone). Files without an estimate go alone.
+ * (dispatch.ts also stops at a file of another Jest project; the model has one project.)
+ * @returns {{batch: object[], position: number}} the batch and the position after it
+ */
+function takeBatch(order, position, p, concurrency = 1) {
+  const first = order[position++];
+  const batch = [first];
+  const budget = p.batchMs;
+  // dispatch.ts batches only while the files still queued (after this one) outnumber the slots
+  if (budget > 0 && order.length - position >= concurrency && first.estimateMs !== null && first.estimateMs < budget) {
+    let sum = first.estimateMs;
+    while (position < order.length && batch.length < p.maxFilesPerRequest) {
+      const candidate = order[position];
+      if (candidate.estimateMs === null || sum + candidate.estimateMs > budget) break;
+      batch.push(candidate);
+      sum += candidate.estimateMs;
+      position++;
+    }
+  }
+  return { batch, position };
+}
+
+/** A dynamic queue over `order`: a slot that frees up takes the next file, or the next batch. */
+function queuePlan(order, concurrency, p) {
+  let position = 0;
+  const batched = p.batchMs > 0;
+  return {
+    slots: Math.min(concurrency, order.length),
+    next: () => {
+      if (position >= order.length) return null;
+      if (!batched) return order[position++];
+      const taken = takeBatch(order, position, p, concurrency);
+      position = taken.position;
+      return taken.batch;
+    },
+  };
 }
 
 // ----- strategies: each returns a plan {slots, next(slot)} -----------------------------------------
@@ -81,40 +138,46 @@ function sequencerOrder(suite) {
   return unknown.concat(known);
 }
 
-/** Ours: one dynamic queue in the sequencer's order; a slot that frees up takes the next file. */
-function oursPlan(suite, concurrency) {
-  const order = sequencerOrder(suite);
-  let position = 0;
-  return {
-    slots: Math.min(concurrency, suite.length),
-    next: () => (position < order.length ? order[position++] : null),
-  };
+/** Ours: one dynamic queue in the sequencer's order; a slot that frees up takes the next file, and
+ * with batchMs > 0 the small files after it by the batching rule (src/dispatch.ts). */
+function oursPlan(suite, concurrency, p = { batchMs: 0 }) {
+  return queuePlan(sequencerOrder(suite), concurrency, p);
 }
 
-/** A plan where each slot runs a fixed list, in order. */
-function fixedPlan(shards) {
+/** A plan where each slot runs a fixed list, in order; with batchMs > 0 a slot sends the next files
+ * of its list by the batching rule. */
+function fixedPlan(shards, p = { batchMs: 0 }) {
   const positions = shards.map(() => 0);
+  const batched = p.batchMs > 0;
   return {
     slots: shards.length,
-    next: (slot) => (positions[slot] < shards[slot].length ? shards[slot][positions[slot]++] : null),
+    next: (slot) => {
+      const shard = shards[slot];
+      if (positions[slot] >= shard.length) return null;
+      if (!batched) return shard[positions[slot]++];
+      const taken = takeBatch(shard, positions[slot], p);
+      positions[slot] = taken.position;
+      return taken.batch;
+    },
   };
 }
 
 /** Modulo sharding: file i (in file order) goes to shard i mod C; each shard is one sequential worker. */
-function moduloPlan(suite, concurrency) {
+function moduloPlan(suite, concurrency, p = { batchMs: 0 }) {
   const count = Math.min(concurrency, suite.length);
   const shards = Array.from({ length: count }, () => []);
   for (const file of suite) shards[file.index % count].push(file);
-  return fixedPlan(shards);
+  return fixedPlan(shards, p);
 }
 
-/** Static duration-balanced shards: greedy LPT on the estimates (plus the per-invoke overhead, which
- * the balancer knows); files without an estimate count as the mean known estimate. */
+/** Static duration-balanced shards: greedy LPT on the estimates (plus the per-file overhead of one
+ * file per invocation, which the balancer knows); files without an estimate count as the mean known
+ * estimate. One file per invocation. */
 function staticPlan(suite, concurrency, p) {
   const count = Math.min(concurrency, suite.length);
   const known = suite.filter((f) => f.estimateMs !== null);
   const fallbackMs = known.length ? known.reduce((s, f) => s + f.estimateMs, 0) / known.length : 0;
-  const weight = (f) => (f.estimateMs === null ? fallbackMs : f.estimateMs) + p.invokeOverheadMs;
+  const weight = (f) => (f.estimateMs === null ? fallbackMs : f.estimateMs) + p.invokeOverheadMs + p.networkRttMs + p.fileOverheadMs;
   const files = [...suite].sort((a, b) => weight(b) - weight(a) || a.index - b.index);
   const shards = Array.from({ length: count }, () => []);
   // Min-heap of [load, shard] so each file goes to the least-loaded shard in O(log C).
@@ -139,19 +202,21 @@ function staticPlan(suite, concurrency, p) {
   return fixedPlan(shards);
 }
 
-/** Diagnostic only: the same dynamic queue, but in file order (no longest-first). */
-function fileOrderQueuePlan(suite, concurrency) {
-  let position = 0;
-  return {
-    slots: Math.min(concurrency, suite.length),
-    next: () => (position < suite.length ? suite[position++] : null),
-  };
+/** Diagnostic only: the same dynamic queue (batched like ours), but in file order (no longest-first). */
+function fileOrderQueuePlan(suite, concurrency, p = { batchMs: 0 }) {
+  return queuePlan(suite, concurrency, p);
 }
 
+const unbatched = (p) => ({ ...p, batchMs: 0 });
+
+/** Every strategy: (suite, concurrency, p) -> plan. Only ours, its file-order diagnostic and
+ * "modulo, batched" use p.batchMs; the others send one file per invocation whatever it is. */
 const STRATEGIES = {
-  ours: (suite, c) => oursPlan(suite, c),
-  queueFileOrder: (suite, c) => fileOrderQueuePlan(suite, c),
-  modulo: (suite, c) => moduloPlan(suite, c),
+  ours: (suite, c, p) => oursPlan(suite, c, p),
+  oursUnbatched: (suite, c, p) => oursPlan(suite, c, unbatched(p)),
+  queueFileOrder: (suite, c, p) => fileOrderQueuePlan(suite, c, p),
+  modulo: (suite, c, p) => moduloPlan(suite, c, unbatched(p)),
+  moduloBatched: (suite, c, p) => moduloPlan(suite, c, p),
   static: (suite, c, p) => staticPlan(suite, c, p),
 };
 
@@ -161,4 +226,4 @@ function runStrategy(name, suite, p) {
   return simulate(STRATEGIES[name](suite, concurrency, p), p);
 }
 
-module.exports = { simulate, runStrategy, sequencerOrder, oursPlan, moduloPlan, staticPlan, fileOrderQueuePlan, STRATEGIES };
+module.exports = { simulate, runStrategy, invocationMs, takeBatch, sequencerOrder, oursPlan, moduloPlan, staticPlan, fileOrderQueuePlan, STRATEGIES };
