@@ -76,6 +76,8 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
       if (project.key !== request.projectKey) throw new Error('projectKey does not match project.key');
       lap('project');
       if (env.root.kind === 'materialize') {
+        // A container holds one project's tree at a time: the sessions of others only hold memory.
+        projects.clear();
         await materializeProject(project, request, env.root.dir, env.root.blobs, lap);
         materializedKey = project.key;
         materializedRun = request.runId;

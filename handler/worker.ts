@@ -22,7 +22,7 @@ process.on('message', (raw: unknown) => {
       root: { kind: 'prepared' },
       onEvent: (event) => send({ type: 'event', id, event }),
     });
-    send({ type: 'response', id, response });
+    send({ type: 'response', id, response, heapUsed: process.memoryUsage().heapUsed });
   });
 });
 

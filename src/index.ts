@@ -81,7 +81,8 @@ export default class RemoteLambdaRunner {
     const remote = options.backend === 'lambda';
     const inBand = !remote && Boolean(runOptions?.serial) && options.workers === undefined;
     const workers = remote ? options.concurrency : inBand ? 0 : (options.workers ?? Math.max(1, this.#globalConfig.maxWorkers));
-    const backend = getBackend(options, cacheDir, workers, jest);
+    const memoryLimit = (this.#globalConfig as { workerIdleMemoryLimit?: unknown }).workerIdleMemoryLimit;
+    const backend = getBackend(options, cacheDir, workers, jest, typeof memoryLimit === 'number' ? memoryLimit : undefined);
     const watchMode = this.#globalConfig.watch || this.#globalConfig.watchAll;
 
     const lambdaStatsAtStart = backend.name === 'lambda' ? { ...(backend as LambdaBackend).stats } : undefined;
@@ -268,7 +269,7 @@ function refuseYarnPnp(rootDir: string): void {
   );
 }
 
-function getBackend(options: ResolvedOptions, cacheDir: string, workers: number, jest: LocatedJest): Backend {
+function getBackend(options: ResolvedOptions, cacheDir: string, workers: number, jest: LocatedJest, workerIdleMemoryLimit?: number): Backend {
   const key = JSON.stringify([options.backend, cacheDir, workers, jest.forceColor, options.function, options.qualifier, options.bucket, options.bucketPrefix]);
   let backend = backends.get(key);
   if (!backend) {
@@ -284,7 +285,7 @@ function getBackend(options: ResolvedOptions, cacheDir: string, workers: number,
         store: options.bucket ? { kind: 's3', bucket: options.bucket, prefix: options.bucketPrefix, region: options.region } : undefined,
       });
     } else {
-      backend = new LocalBackend({ workers, cacheDir, forceColor: jest.forceColor });
+      backend = new LocalBackend({ workers, cacheDir, forceColor: jest.forceColor, workerIdleMemoryLimit });
     }
     backends.set(key, backend);
   }

@@ -262,7 +262,8 @@ export type WorkerInbound = z.infer<typeof WorkerInboundSchema>;
 export const WorkerOutboundSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), pid: z.number().int() }),
   z.object({ type: z.literal('event'), id: z.number().int(), event: TestEventSchema }),
-  z.object({ type: z.literal('response'), id: z.number().int(), response: z.unknown() }),
+  /** `heapUsed`: the worker's heap after the file, for Jest's `workerIdleMemoryLimit`. */
+  z.object({ type: z.literal('response'), id: z.number().int(), response: z.unknown(), heapUsed: z.number().optional() }),
 ]);
 export type WorkerOutbound = z.infer<typeof WorkerOutboundSchema>;
 

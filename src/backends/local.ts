@@ -35,6 +35,8 @@ export interface LocalBackendOptions {
   workers: number;
   cacheDir: string;
   forceColor: boolean;
+  /** Jest's `workerIdleMemoryLimit` (bytes): a worker whose heap grew past it after a file is replaced. */
+  workerIdleMemoryLimit?: number;
 }
 
 export class LocalBackend implements Backend {
@@ -70,7 +72,12 @@ export class LocalBackend implements Backend {
     // worker stays warm and returns to the pool when it answers; only the caller stops waiting.
     const running = worker.run(request, options.onEvent);
     const settle = () => {
-      if (worker.alive) this.#release(worker);
+      const limit = this.#options.workerIdleMemoryLimit;
+      if (worker.alive && limit && worker.heapUsed > limit) {
+        // as jest-worker does: a worker over the limit is restarted between files
+        void worker.stop();
+        this.#replace(worker);
+      } else if (worker.alive) this.#release(worker);
       else this.#replace(worker);
     };
     running.then(settle, settle);
@@ -209,6 +216,8 @@ class WorkerProcess {
   readonly #ready: Promise<void>;
   #pending: Pending | undefined;
   #exited = false;
+  /** Heap after the last file, as the worker reported it. */
+  heapUsed = 0;
   #nextRequest = 1;
   #stderrTail = '';
 
@@ -297,6 +306,7 @@ class WorkerProcess {
     if (message.type === 'ready' || !pending || message.id !== pending.id) return;
     if (message.type === 'event') pending.onEvent(message.event);
     else {
+      this.heapUsed = message.heapUsed ?? 0;
       try {
         pending.resolve(checkAt(RunResponseSchema, message.response, `response from worker ${this.id}`));
       } catch (error) {

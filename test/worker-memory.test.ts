@@ -1,0 +1,30 @@
+/**
+ * Jest's `workerIdleMemoryLimit`: a worker whose heap is over the limit after a file is replaced
+ * before it takes another, as jest-worker does; without a limit the workers stay.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO, runJest } from './support/run-jest';
+
+let app: string;
+beforeAll(() => {
+  app = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-memory-'));
+  fs.mkdirSync(path.join(app, '.git'));
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'memory-app', private: true }));
+  fs.writeFileSync(path.join(app, 'jest.config.js'), "module.exports = { runner: 'remote-lambda' };\n");
+  for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(app, `m${i}.test.js`), `test('reports its worker ${i}', () => console.log(\`pid \${process.pid}\`));\n`);
+});
+afterAll(() => fs.rmSync(app, { recursive: true, force: true }));
+
+const pids = (args: string[]) => {
+  const run = runJest(app, { runner: 'remote-lambda', args: ['--maxWorkers=2', ...args], env: { JEST_REMOTE_LAMBDA_WORKERS: '2' } });
+  expect(run.json.numPassedTests).toBe(6);
+  return new Set(Object.values(run.console).flat().map((c) => c.message));
+};
+
+test('over the limit, every file gets a fresh worker; without one, two workers serve all six', () => {
+  expect(pids(['--workerIdleMemoryLimit=1KB']).size).toBe(6);
+  expect(pids([]).size).toBeLessThanOrEqual(2);
+});
