@@ -44,6 +44,10 @@ const projects = new Map<string, LoadedProject>();
 /** What the tree under the prefix holds: which project, brought in place for which run. */
 let materializedKey: string | undefined;
 let materializedRun: string | undefined;
+/** Where the tree under the prefix is (the prefix joined with its checkout's path). */
+let treeAt: string | undefined;
+/** The forwarded variables Jest's modules under the prefix were loaded with. */
+let modulesEnvKey: string | undefined;
 
 export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<RunResponse> {
   const timing: Record<string, number> = {};
@@ -81,8 +85,13 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
         await materializeProject(project, request, env.root.dir, env.root.blobs, lap);
         materializedKey = project.key;
         materializedRun = request.runId;
+        // Jest's modules read the environment when they load (chalk fixes its colour level then):
+        // loaded under other forwarded variables, they are loaded again under these.
+        const envKey = JSON.stringify([project.env, project.unsetEnv]);
+        if (modulesEnvKey !== undefined && modulesEnvKey !== envKey) forgetModulesUnder(env.root.dir);
+        modulesEnvKey = envKey;
       }
-      loaded = { payload: project, session: new JestSession(project, rootFor(project, env)) };
+      loaded = { payload: project, session: newSession(project, rootFor(project, env)) };
       projects.set(request.projectKey, loaded);
       lap('prepare');
     } else if (env.root.kind === 'materialize' && (materializedKey !== request.projectKey || materializedRun !== request.runId)) {
@@ -93,7 +102,7 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
       materializedRun = request.runId;
       // Switching trees purges modules loaded from the old one; a session built on them goes too.
       if (!projects.has(request.projectKey)) {
-        loaded = { payload: loaded.payload, session: new JestSession(loaded.payload, rootFor(loaded.payload, env)) };
+        loaded = { payload: loaded.payload, session: newSession(loaded.payload, rootFor(loaded.payload, env)) };
         projects.set(request.projectKey, loaded);
         lap('prepare');
       }
@@ -102,7 +111,7 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
     const { session } = loaded;
     if (fs.existsSync(session.cwd) && process.cwd() !== session.cwd) process.chdir(session.cwd);
     const runFile = async (testPath: string, fileTiming: Record<string, number>): Promise<FileResponse> => {
-      const restoreEnv = applyEnv(loaded.payload.env);
+      const restoreEnv = applyEnv(loaded.payload.env, loaded.payload.unsetEnv);
       const events: TestEvent[] = [];
       const outcome = await session
         .run(testPath, {
@@ -158,6 +167,16 @@ function host(): Host {
   return { node: process.version, arch: process.arch, ...(memory > 0 ? { memoryMb: memory } : {}) };
 }
 
+/** A session prepared under the project's forwarded variables (its modules load under them). */
+function newSession(project: ProjectPayload, prefix: string): JestSession {
+  const restore = applyEnv(project.env, project.unsetEnv);
+  try {
+    return new JestSession(project, prefix);
+  } finally {
+    restore();
+  }
+}
+
 /** The project with its manifest parts merged in, or the parts this container still lacks. */
 async function expandManifest(project: ProjectPayload, request: RunRequest, blobs: BlobSource): Promise<ProjectPayload | Hash[]> {
   const parts = project.manifest.parts ?? [];
@@ -169,8 +188,9 @@ async function expandManifest(project: ProjectPayload, request: RunRequest, blob
 }
 
 /** Sets the forwarded variables for one run and puts the previous values back afterwards. */
-function applyEnv(vars: Record<string, string>): () => void {
-  const previous = Object.keys(vars).map((k): [string, string | undefined] => [k, process.env[k]]);
+function applyEnv(vars: Record<string, string>, unset: string[] = []): () => void {
+  const previous = [...Object.keys(vars), ...unset].map((k): [string, string | undefined] => [k, process.env[k]]);
+  for (const name of unset) delete process.env[name];
   Object.assign(process.env, vars);
   return () => {
     for (const [k, v] of previous) {
@@ -194,6 +214,14 @@ async function materializeProject(project: ProjectPayload, request: RunRequest, 
     lap('fetch');
   }
   const dir = treeDir(prefix, project.localBase);
+  // A checkout at another path (another developer, another CI workspace) is mostly the same files:
+  // move the tree there and let the reconciliation below change only what differs.
+  if (treeAt !== undefined && treeAt !== dir && !fs.existsSync(dir) && fs.existsSync(treeAt) && !nested(treeAt, dir)) {
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.renameSync(treeAt, dir);
+    forgetModulesUnder(prefix);
+  }
+  treeAt = dir;
   // Only this project's tree may exist under the prefix: another checkout's tree from an earlier
   // invocation of this container is removed, so no run can read another's files.
   let parent = prefix;
@@ -206,6 +234,10 @@ async function materializeProject(project: ProjectPayload, request: RunRequest, 
   const stats = materialize(dir, project.manifest, blobs, { allowExternalLinks: false, statePath: `${prefix}.state.json` });
   if (stats.written + stats.removed + stats.linked > 0) forgetModulesUnder(prefix);
   lap('materialize');
+}
+
+function nested(a: string, b: string): boolean {
+  return a.startsWith(b + path.sep) || b.startsWith(a + path.sep);
 }
 
 /** Blobs this container lacks are stored once and copied into the tree once: both must fit in /tmp. */

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { LocalBlobStore } from '../src/ship';
-import { PROTOCOL_VERSION, RunRequestSchema, type Pong, type RunResponse } from '../src/protocol';
+import { PROTOCOL_VERSION, RunRequestSchema, type Pong, type ProcessOutput, type RunResponse } from '../src/protocol';
 import { resultObjectKey, s3Client } from '../src/s3';
 import { execute } from './execute';
 import { HANDLER_VERSION } from '../src/version';
@@ -50,7 +50,15 @@ async function handle(event: unknown): Promise<unknown> {
     );
   }
   const { root, store } = work();
-  const response = await execute(event, { root: { kind: 'materialize', dir: root, blobs: store } });
+  const capture = captureOutput();
+  let response: RunResponse;
+  try {
+    response = await execute(event, { root: { kind: 'materialize', dir: root, blobs: store } });
+  } finally {
+    capture.stop();
+  }
+  const output = capture.output();
+  if (output && (response.status === 'completed' || response.status === 'failed' || response.status === 'batch')) response = { ...response, output };
   return envelope(response, event);
 }
 
@@ -71,6 +79,41 @@ async function envelope(response: RunResponse, event: unknown): Promise<unknown>
   const key = resultObjectKey(storeOf, request.data!.runId, crypto.randomUUID());
   await s3Client(storeOf.region).send(new PutObjectCommand({ Bucket: storeOf.bucket, Key: key, Body: gz, ContentLength: gz.length }));
   return { protocolVersion: PROTOCOL_VERSION, status: 'offloaded', key, bytes: gz.length };
+}
+
+/** Most bytes of stdout or stderr an answer carries back (the rest is still in the function's log). */
+const OUTPUT_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * Records what is written to stdout and stderr while a request runs (still passing it on to the
+ * function's log), so the runner can print it where Jest's own workers' output would appear.
+ */
+function captureOutput(): { stop(): void; output(): ProcessOutput | undefined } {
+  const chunks = { stdout: [] as string[], stderr: [] as string[] };
+  const sizes = { stdout: 0, stderr: 0 };
+  const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
+  for (const name of ['stdout', 'stderr'] as const) {
+    const stream = process[name];
+    const original = originals[name];
+    stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+      if (sizes[name] < OUTPUT_LIMIT_BYTES) {
+        chunks[name].push(text.slice(0, OUTPUT_LIMIT_BYTES - sizes[name]));
+        sizes[name] += text.length;
+      }
+      return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof stream.write;
+  }
+  return {
+    stop() {
+      process.stdout.write = originals.stdout;
+      process.stderr.write = originals.stderr;
+    },
+    output() {
+      if (sizes.stdout === 0 && sizes.stderr === 0) return undefined;
+      return { stdout: chunks.stdout.join(''), stderr: chunks.stderr.join('') };
+    },
+  };
 }
 
 /** A fault of the handler that retrying cannot mend: reported at once, with the fix. */

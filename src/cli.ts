@@ -89,6 +89,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     out(`Unexpected argument "${extra[0]}".\n\n${HELP}`);
     return 2;
   }
+  require('./s3').quietSdkNodeWarning();
   try {
     switch (command) {
       case 'deploy':

@@ -4,6 +4,7 @@
  * per-invocation overhead. Retries infrastructure faults with jittered backoff, never retries a
  * test failure, and yields exactly one outcome per file. No transport code lives here.
  */
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransportError, type Backend } from './backends/types';
 import {
@@ -12,6 +13,7 @@ import {
   type FileResponse,
   type FileWrite,
   type Host,
+  type ProcessOutput,
   type ProjectPayload,
   type RunRequest,
   type SerializedError,
@@ -50,6 +52,8 @@ export interface DispatchOptions {
   onOutcome: (item: DispatchItem, outcome: FileOutcome) => Promise<void>;
   /** Counts infrastructure retries for the summary. */
   onRetry?: (item: DispatchItem, error: Error) => void;
+  /** What the remote process printed outside the tests' console (answered requests only). */
+  onOutput?: (output: ProcessOutput) => void;
 }
 
 const BACKOFF_BASE_MS = 200;
@@ -124,8 +128,11 @@ async function runBatch(batch: DispatchItem[], options: DispatchOptions): Promis
     // Events of a failed attempt are dropped with it; only the answered attempt's events count.
     // (Streamed events are per request: backends that stream run one file per request.)
     const events: TestEvent[] = [];
+    const sentAt = performance.now();
     try {
       const response = await options.backend.invoke(request, { signal: options.signal, onEvent: (e) => void events.push(e) });
+      // The whole request as this side saw it (transport included), for the per-file overhead figure.
+      const requestMs = Math.round((performance.now() - sentAt) * 100) / 100;
       switch (response.status) {
         case 'need-project':
           if (sendProject) throw new TransportError('The handler asked for the project twice in a row.', true);
@@ -149,11 +156,13 @@ async function runBatch(batch: DispatchItem[], options: DispatchOptions): Promis
           throw new TransportError(`The handler failed: ${response.error.message}`, !response.final);
         case 'completed':
         case 'failed':
-          await finish(first, response, events);
+          if (response.output) options.onOutput?.(response.output);
+          await finish(first, { ...response, timing: { ...response.timing, request: requestMs } }, events);
           return;
         case 'batch': {
+          if (response.output) options.onOutput?.(response.output);
           if (response.results.length > pending.length) throw new TransportError(`The handler answered ${response.results.length} results for ${pending.length} files.`, true);
-          for (const [i, result] of response.results.entries()) await finish(pending[i]!, result, []);
+          for (const [i, result] of response.results.entries()) await finish(pending[i]!, i === 0 ? { ...result, timing: { ...result.timing, request: requestMs } } : result, []);
           pending = pending.slice(response.results.length);
           supplied = {};
           if (pending.length > 0) {

@@ -139,6 +139,8 @@ export default class RemoteLambdaRunner {
             config: jsonClone(config) as Record<string, unknown>,
             moduleMap: test.context.moduleMap.toJSON(),
             env: remote ? forwardedEnv(options.env, jest.forceColor) : {},
+            // (colour libraries disable themselves when NO_COLOR is set at all, even to '')
+            ...(remote && process.env.NO_COLOR === undefined ? { unsetEnv: ['NO_COLOR'] } : {}),
             ...(inPlace ? { inPlace } : {}),
           };
           const key = sha256(encodeProject(base));
@@ -200,6 +202,10 @@ export default class RemoteLambdaRunner {
         },
         onEvent: (_item, event: TestEvent) => this.#emit(event.name, event.args),
         onRetry: () => void retries++,
+        onOutput: (output) => {
+          if (output.stdout) process.stdout.write(output.stdout);
+          if (output.stderr) process.stderr.write(output.stderr);
+        },
         onOutcome: async (item, outcome) => {
           const test = byPath.get(item)!;
           if (outcome.kind !== 'cancelled') {
@@ -238,15 +244,15 @@ export default class RemoteLambdaRunner {
     if (options.debug) {
       const total = performance.now() - started;
       const dispatchMs = performance.now() - invokeStart;
-      const slots = Math.min(Math.max(1, workers), items.length);
-      const perFile = items.length ? (dispatchMs * slots - (handlerTiming.run ?? 0)) / items.length : 0;
+      // requests as this side timed them, minus the tests' own run time inside the handler
+      const perFile = items.length ? ((handlerTiming.request ?? 0) - (handlerTiming.run ?? 0)) / items.length : 0;
       process.stderr.write(
         `[remote-lambda] backend=${backend.name} workers=${workers || 'in-band'} files=${items.length} retries=${retries} ` +
           `mirror=${timing.mirror!.toFixed(0)}ms ship=${timing.ship!.toFixed(0)}ms dispatch=${dispatchMs.toFixed(0)}ms ` +
           `total=${total.toFixed(0)}ms hashed=${hashes.misses} cached=${hashes.hits} ` +
           `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)` +
           `${backend.name === 'lambda' ? ` inline=${(backend as LambdaBackend).stats.inlineBlobBytes} B` : ''}\n` +
-          `[remote-lambda] handler (sum over files): ${Object.entries(handlerTiming)
+          `[remote-lambda] handler (sum over files, request = as timed here): ${Object.entries(handlerTiming)
             .map(([k, v]) => `${k}=${v.toFixed(0)}ms`)
             .join(' ')}; overhead outside the test run ≈ ${perFile.toFixed(1)} ms/file\n`,
       );
@@ -301,6 +307,7 @@ function forwardedEnv(allow: string[], forceColor: boolean): Record<string, stri
   }
   // Matcher messages (and so snapshots) depend on colour: use the decision Jest's workers would get.
   env.FORCE_COLOR = forceColor ? '1' : '0';
+  if (process.env.NO_COLOR !== undefined) env.NO_COLOR = process.env.NO_COLOR;
   return env;
 }
 

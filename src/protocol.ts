@@ -84,6 +84,8 @@ export const ProjectPayloadSchema = z.object({
   moduleMap: z.unknown(),
   /** Environment variables to set in the remote process (allowlisted by the runner). */
   env: z.record(z.string(), z.string()),
+  /** Variables to remove for the run (a NO_COLOR of the function's own would undo FORCE_COLOR). */
+  unsetEnv: z.array(z.string()).optional(),
 });
 export type ProjectPayload = z.infer<typeof ProjectPayloadSchema>;
 
@@ -173,6 +175,13 @@ export const SerializedTestResultSchema = z.looseObject({
   testResults: z.array(z.looseObject({ title: z.string(), status: z.string() })),
 });
 
+/**
+ * What the remote process wrote to its stdout and stderr outside the tests' buffered console (a
+ * transformer's warning, Jest's verbose in-band console): printed locally, as a worker's would be.
+ */
+export const ProcessOutputSchema = z.object({ stdout: z.string(), stderr: z.string() });
+export type ProcessOutput = z.infer<typeof ProcessOutputSchema>;
+
 const CompletedResponseSchema = z.object({
   protocolVersion: z.literal(PROTOCOL_VERSION),
   status: z.literal('completed'),
@@ -181,6 +190,7 @@ const CompletedResponseSchema = z.object({
   events: z.array(TestEventSchema),
   timing: PhaseTimingSchema,
   host: HostSchema.optional(),
+  output: ProcessOutputSchema.optional(),
 });
 
 /** The test file could not run (Jest's `test-file-failure`): reported, never retried. */
@@ -191,6 +201,7 @@ const FailedResponseSchema = z.object({
   events: z.array(TestEventSchema),
   timing: PhaseTimingSchema,
   host: HostSchema.optional(),
+  output: ProcessOutputSchema.optional(),
 });
 
 export const FileResponseSchema = z.discriminatedUnion('status', [CompletedResponseSchema, FailedResponseSchema]);
@@ -208,6 +219,7 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     status: z.literal('batch'),
     results: z.array(FileResponseSchema),
     stopped: SerializedErrorSchema.optional(),
+    output: ProcessOutputSchema.optional(),
   }),
   z.object({
     protocolVersion: z.literal(PROTOCOL_VERSION),

@@ -39,7 +39,7 @@ export function lambdaSummary(f: RunFigures, localNode = process.version): strin
   const arch = host?.arch === 'arm64' ? 'arm64' : 'x86_64';
   const where = host ? ` (Node ${host.node}, ${arch}${host.memoryMb ? `, ${host.memoryMb} MB` : ''})` : '';
   const shippedText = f.bucket
-    ? `uploaded ${mb(shipped.newBytes)} (${shipped.newBlobs} pack${shipped.newBlobs === 1 ? '' : 's'}), ${mb(shipped.cachedBytes)} already in s3://${f.bucket}` +
+    ? `uploaded ${mb(shipped.newBytes)} compressed (${shipped.newBlobs} pack${shipped.newBlobs === 1 ? '' : 's'}), ${shipped.cachedBlobs} pack${shipped.cachedBlobs === 1 ? '' : 's'} already in s3://${f.bucket}` +
       (stats.uploadedPacks > shipped.newBlobs ? `, ${stats.uploadedPacks - shipped.newBlobs} re-uploaded` : '')
     : `${mb(stats.inlineBlobBytes)} inline`;
   const billed =

@@ -67,7 +67,7 @@ test.each(['typescript-basics', 'mocking', 'fixtures'])(
     const before = proxy.log().length;
     const first = runJest(cwd, { runner: 'remote-lambda', env });
     expect(comparable(first)).toEqual(comparable(reference));
-    expect(first.stderr).toMatch(/shipped uploaded [\d.]+ MB \(\d+ packs?\), [\d.]+ MB already in s3:\/\/jrl-test/);
+    expect(first.stderr).toMatch(/shipped uploaded [\d.]+ MB compressed \(\d+ packs?\), \d+ packs? already in s3:\/\/jrl-test/);
     // the containers fetched every blob from the bucket: none was ever asked of the runner
     expect(proxy.log().slice(before).filter((l) => !/^pass:(completed|failed|batch)$/.test(l))).toEqual([]);
 
@@ -254,3 +254,19 @@ test('on a terminal, the packs being checked and uploaded show as progress befor
   expect(out).toMatch(/remote-lambda: 3 file\(s\) on Lambda/);
   expect(r.status).toBe(0);
 });
+
+test('a checkout at another path (another workspace) reuses the warm tree, moved, with results of its own', () => {
+  const original = path.join(project, 'fixtures');
+  const other = path.join(work, 'elsewhere');
+  fs.mkdirSync(path.join(other, '.git'), { recursive: true });
+  fs.copyFileSync(path.join(project, 'package.json'), path.join(other, 'package.json'));
+  fs.symlinkSync(path.join(project, 'node_modules'), path.join(other, 'node_modules'));
+  fs.cpSync(original, path.join(other, 'fixtures'), { recursive: true });
+  const elsewhere = path.join(other, 'fixtures');
+  for (const cwd of [elsewhere, original, elsewhere]) {
+    const reference = runJest(cwd, { runner: 'default' });
+    const ours = runJest(cwd, { runner: 'remote-lambda', env });
+    expect(reference.json.numPassedTests).toBeGreaterThan(0);
+    expect(comparable(ours)).toEqual(comparable(reference));
+  }
+}, 600_000);

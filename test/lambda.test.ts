@@ -60,6 +60,32 @@ test.each(['fixtures', 'failures'])('example %s gives the default runner\'s resu
   expect(limits.log().filter((l) => l.endsWith('too-large'))).toEqual([]);
 });
 
+test('coloured matcher output (FORCE_COLOR=1) comes back coloured, also from a container that ran uncoloured before', () => {
+  // the emulator's own environment says NO_COLOR=1 FORCE_COLOR=0, and earlier tests ran uncoloured
+  const cwd = path.join(project, 'failures');
+  const reference = runJest(cwd, { runner: 'default', env: { FORCE_COLOR: '1' }, args: ['-i'] });
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, FORCE_COLOR: '1' }, args: ['-i'] });
+  const messages = (run: typeof ours) => run.json.testResults.flatMap((f) => f.assertionResults.flatMap((t) => t.failureMessages)).join('\n');
+  expect(messages(reference)).toContain('\u001b[');
+  expect(comparable(ours)).toEqual(comparable(reference));
+});
+
+test('what the remote process prints outside the tests (a transformer\'s warning) is printed here, as a worker\'s would be', () => {
+  const cwd = path.join(project, 'warns');
+  fs.mkdirSync(cwd);
+  fs.writeFileSync(path.join(cwd, 'jest.config.js'), "module.exports = { runner: 'remote-lambda', transform: { '\\\\.js$': '<rootDir>/warning-transform.js' } };\n");
+  fs.writeFileSync(
+    path.join(cwd, 'warning-transform.js'),
+    "module.exports = { process(source) { process.stderr.write('warning-transform: browserslist data is old\\n'); return { code: source }; } };\n",
+  );
+  fs.writeFileSync(path.join(cwd, 'a.test.js'), "test('runs', () => expect(1).toBe(1));\n");
+  const reference = runJest(cwd, { runner: 'default', args: ['--no-cache'] });
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv, args: ['--no-cache'] });
+  expect(reference.stderr).toContain('warning-transform: browserslist data is old');
+  expect(ours.stderr).toContain('warning-transform: browserslist data is old');
+  expect(comparable(ours)).toEqual(comparable(reference));
+});
+
 test('a Jest 29 project (its own lockfile) gives the default runner\'s results on the emulated Lambda', () => {
   const cwd = path.join(work, 'jest29');
   fs.cpSync(path.join(REPO, 'examples', 'jest29'), cwd, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });

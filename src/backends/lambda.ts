@@ -31,6 +31,7 @@ import {
   type RunResponse,
   type Store,
 } from '../protocol';
+import { quietSdkNodeWarning } from '../s3';
 import { S3PackStore } from '../s3-store';
 import type { Progress } from '../progress';
 import type { ShipStats } from '../ship';
@@ -114,6 +115,7 @@ export class LambdaBackend implements Backend {
 
   constructor(options: LambdaBackendOptions, clientConfig: LambdaClientConfig = {}) {
     this.#options = options;
+    quietSdkNodeWarning();
     // Retries belong to the dispatcher (it knows test failures from faults); one attempt here.
     this.#client = new LambdaClient({ region: options.region, maxAttempts: 1, ...clientConfig });
     this.#s3 = options.store && new S3PackStore(options.store, options.cacheDir);
