@@ -1,8 +1,10 @@
-// Bundles the handler's entry points into single files (dist/handler/*.js): a worker process or a
-// Lambda container starts faster reading one file than resolving a few hundred modules (zod's).
+// Bundles the entry points into single files: a worker process, a Lambda container or Jest loading
+// the runner starts faster reading one file than resolving a few hundred modules (zod's).
 // The user's Jest is never bundled: the handler requires it at run time by path.
-//   worker.js  the embedded backend's worker process; the AWS SDK stays external (never loaded there)
-//   index.js   the Lambda entry (index.handler): self-contained, zip-ready
+//   dist/handler/worker.js  the embedded backend's worker process; the AWS SDK stays external
+//   dist/handler/index.js   the Lambda entry (index.handler): self-contained, zip-ready
+//   dist/src/index.js       the runner Jest loads (over tsc's output; the AWS SDK stays external
+//                           and is loaded only for the lambda backend)
 const esbuild = require('esbuild');
 const path = require('node:path');
 
@@ -26,6 +28,7 @@ const common = {
 Promise.all([
   esbuild.build({ ...common, entryPoints: { worker: 'handler/worker.ts' }, external: ['@aws-sdk/*'] }),
   esbuild.build({ ...common, entryPoints: { index: 'handler/index.ts' } }),
+  esbuild.build({ ...common, outdir: 'dist/src', entryPoints: { index: 'src/index.ts' }, external: ['@aws-sdk/*', 'cli-progress'] }),
 ])
   .then((results) => {
     if (!process.env.BUNDLE_VERBOSE) return;

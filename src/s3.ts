@@ -2,7 +2,7 @@
  * The shared content store on S3, as both sides name and reach it: object keys, and a client that
  * follows the SDK's own configuration (credentials, region, AWS_ENDPOINT_URL_S3 for emulators).
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Hash, Store } from './protocol';
 
 export const packObjectKey = (store: Store, key: Hash): string => `${store.prefix}packs/${key}`;
@@ -26,6 +26,8 @@ export function s3Client(region: string | undefined): S3Client {
   if (!client) {
     // Emulators on 127.0.0.1 cannot serve virtual-hosted buckets (bucket.127.0.0.1).
     const custom = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+    // Loaded when first needed: the embedded backend never talks to S3 and need not pay for it.
+    const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
     client = new S3Client({
       ...(region ? { region } : {}),
       forcePathStyle: custom,
