@@ -3,7 +3,6 @@
  * downloaded in parallel, and every member is checked against its hash before it is stored.
  * Objects that are not there are simply left missing: the runner is asked for them next.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { decodePack } from '../src/pack';
 import type { Hash, Store } from '../src/protocol';
@@ -25,6 +24,7 @@ export class StoreAccessError extends Error {
 
 export async function fetchPacks(store: Store, packs: Map<Hash, Hash[]>, blobs: BlobSource): Promise<FetchStats> {
   const client = s3Client(store.region);
+  const { GetObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
   const limit = pLimit(DOWNLOADS_IN_FLIGHT);
   const stats: FetchStats = { packs: 0, bytes: 0, notFound: 0 };
   await Promise.all(
@@ -50,7 +50,16 @@ export async function fetchPacks(store: Store, packs: Map<Hash, Hash[]>, blobs: 
         stats.packs++;
         stats.bytes += body.length;
         const wanted = new Set(members);
-        for (const [hash, bytes] of await decodePack(Buffer.from(body.buffer, body.byteOffset, body.byteLength))) {
+        let unpacked: Array<[Hash, Buffer]>;
+        try {
+          unpacked = await decodePack(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+        } catch {
+          // A damaged object (an emulator read mid-write, say) is as good as none: its blobs stay
+          // missing and the runner is asked to put them back.
+          stats.notFound++;
+          return;
+        }
+        for (const [hash, bytes] of unpacked) {
           if (wanted.has(hash)) blobs.put(hash, bytes);
         }
       }),

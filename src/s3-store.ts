@@ -30,6 +30,7 @@ export class S3PackStore {
   readonly store: Store;
   readonly #knownFile: string;
   readonly #known: Set<string>;
+  readonly #uploading = new Map<Hash, Promise<void>>();
   #knownDirty = false;
 
   constructor(store: Store, cacheDir: string) {
@@ -74,14 +75,19 @@ export class S3PackStore {
                 if (!isNotFound(error)) throw error;
               }
             }
-            await uploads(async () => {
+            // One upload of a pack at a time: requests asking for the same lost pack share it.
+            const running = this.#uploading.get(key);
+            if (running) return running;
+            const upload = uploads(async () => {
               const body = await encodePack(members.map((h) => [h, read(h)]));
               await client.send(new PutObjectCommand({ Bucket: this.store.bucket, Key: objectKey, Body: body, ContentLength: body.length }));
               this.#remember(key);
               stats.uploaded++;
               stats.uploadedBytes += body.length;
               progress?.tick(1, body.length);
-            });
+            }).finally(() => this.#uploading.delete(key));
+            this.#uploading.set(key, upload);
+            await upload;
           }),
         ),
       );

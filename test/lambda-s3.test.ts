@@ -102,6 +102,7 @@ test('the first run uploads node_modules as packs; after one file changes only i
 test('packs the bucket lost (a lifecycle rule) are uploaded again when a cold container asks', () => {
   const cwd = path.join(project, 'fixtures');
   const reference = runJest(cwd, { runner: 'default' });
+  runJest(cwd, { runner: 'remote-lambda', env }); // this machine now knows the packs are there
   fs.rmSync(path.join(s3.directory, BUCKET), { recursive: true, force: true });
   fs.mkdirSync(path.join(s3.directory, BUCKET));
   fs.rmSync(path.join(lambdaTmp, 'store'), { recursive: true, force: true });

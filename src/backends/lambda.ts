@@ -110,6 +110,8 @@ export class LambdaBackend implements Backend {
   readonly #sizes = new Map<Hash, number>();
   /** Blobs made by the runner itself: project descriptions and manifest parts. */
   readonly #ownBlobs = new Map<Hash, Buffer>();
+  /** Packs put back into the bucket after a container found them missing. */
+  readonly #putBack = new Set<Hash>();
   /** Project key -> the full manifest and the runner's own blobs it needs. */
   readonly #projects = new Map<Hash, { manifest: Manifest; own: Hash[] }>();
 
@@ -157,7 +159,11 @@ export class LambdaBackend implements Backend {
     if (this.#s3) {
       // The bucket lost them (a lifecycle rule, a cleaned prefix): put them back and ask again.
       const wanted = new Set(missing);
-      const packs = new Map([...packsOf(known.manifest, wanted), ...singlePacks(known.own.filter((h) => wanted.has(h)))]);
+      const lost = new Map([...packsOf(known.manifest, wanted), ...singlePacks(known.own.filter((h) => wanted.has(h)))]);
+      // Once each: a pack put back minutes ago that a container still cannot read is not lost but
+      // unreadable for a moment (another upload of it under way); asking again is enough.
+      const packs = new Map([...lost].filter(([key]) => !this.#putBack.has(key)));
+      for (const key of packs.keys()) this.#putBack.add(key);
       this.#s3.forget(packs.keys());
       const uploaded = await this.#s3.ensure(packs, (h) => this.#read(h), (h) => this.#sizes.get(h) ?? 0, true);
       this.stats.uploadedPacks += uploaded.uploaded;
