@@ -3,8 +3,8 @@
 // The user's Jest is never bundled: the handler requires it at run time by path.
 //   dist/handler/worker.js  the embedded backend's worker process; the AWS SDK stays external
 //   dist/handler/index.js   the Lambda entry (index.handler): self-contained, zip-ready
-//   dist/src/index.js       the runner Jest loads (over tsc's output; the AWS SDK stays external
-//                           and is loaded only for the lambda backend)
+//   dist/src/index.cjs      the runner Jest loads (the AWS SDK stays external and is loaded
+//                           only for the lambda backend)
 const esbuild = require('esbuild');
 const path = require('node:path');
 
@@ -28,7 +28,9 @@ const common = {
 Promise.all([
   esbuild.build({ ...common, entryPoints: { worker: 'handler/worker.ts' }, external: ['@aws-sdk/*'] }),
   esbuild.build({ ...common, entryPoints: { index: 'handler/index.ts' } }),
-  esbuild.build({ ...common, outdir: 'dist/src', entryPoints: { index: 'src/index.ts' }, external: ['@aws-sdk/*', 'cli-progress'] }),
+  // .cjs: Jest loads a runner through its transform (for runners written in TypeScript); its
+  // default pattern (\.[jt]sx?$) leaves .cjs alone, so a linked checkout is not run through babel
+  esbuild.build({ ...common, outdir: undefined, outfile: 'dist/src/index.cjs', entryPoints: ['src/index.ts'], external: ['@aws-sdk/*', 'cli-progress'] }),
 ])
   .then((results) => {
     if (!process.env.BUNDLE_VERBOSE) return;

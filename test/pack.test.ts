@@ -26,7 +26,7 @@ test('the tarball holds the built runner, the CLI and the handler, the license a
       'package/README.md',
       'package/LICENSE',
       'package/CHANGELOG.md',
-      'package/dist/src/index.js',
+      'package/dist/src/index.cjs',
       'package/dist/src/index.d.ts',
       'package/dist/src/cli.js',
       'package/dist/handler/worker.js',
@@ -36,14 +36,14 @@ test('the tarball holds the built runner, the CLI and the handler, the license a
   );
   expect(files.filter((f) => /^package\/(src|test|examples|bench|handler|scripts)\//.test(f) || /\.test\.[jt]s$/.test(f))).toEqual([]);
   // the bundles' own source maps are left out (5 MB of the 7.5 MB otherwise)
-  expect(files.filter((f) => /dist\/(handler\/(index|worker)|src\/index)\.js\.map$/.test(f))).toEqual([]);
+  expect(files.filter((f) => /dist\/(handler\/(index|worker)\.js|src\/index\.cjs)\.map$/.test(f))).toEqual([]);
   const size = fs.statSync(tarball).size;
   console.log(`tarball: ${(size / 1024).toFixed(0)} KB, ${files.length} files`);
   expect(size).toBeLessThan(700 * 1024);
   const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, any>;
   expect(manifest.bin).toEqual({ 'jest-runner-remote-lambda': 'dist/src/cli.js' });
   expect(manifest.engines).toEqual({ node: '>=20' });
-  expect(manifest.exports['.']).toEqual({ types: './dist/src/index.d.ts', default: './dist/src/index.js' });
+  expect(manifest.exports['.']).toEqual({ types: './dist/src/index.d.ts', default: './dist/src/index.cjs' });
 });
 
 test('installed from the tarball into another project, `npx jest` gives the default runner\'s results', () => {

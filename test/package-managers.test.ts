@@ -33,7 +33,7 @@ const installed = new Map<string, string>();
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-pm-'));
-  for (const built of ['dist/src/index.js', 'dist/handler/worker.js', 'dist/handler/index.js']) {
+  for (const built of ['dist/src/index.cjs', 'dist/handler/worker.js', 'dist/handler/index.js']) {
     if (!fs.existsSync(path.join(REPO, built))) throw new Error(`${built} is missing: run \`npm run build\` first (the tarball ships dist/).`);
   }
   tarball = packRunner(work);

@@ -4,7 +4,7 @@
 // process.cpuUsage() between onRunStart and onRunComplete, and takes the slope between them, so
 // fixed costs (config, haste map, our mirror) cancel. Each size runs twice; the second (warm) run counts.
 //
-//   node bench/scale/client-cpu.js [--runner=/abs/path/to/dist/src/index.js] [--workers=2]
+//   node bench/scale/client-cpu.js [--runner=/abs/path/to/dist/src/index.cjs] [--workers=2]
 //
 // Without --runner it measures Jest's default runner. Prints JSON.
 const fs = require('fs');

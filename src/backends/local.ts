@@ -23,7 +23,7 @@ import {
 import { LocalBlobStore, type ShipStats } from '../ship';
 import { TransportError, type Backend, type InvokeOptions } from './types';
 
-/** dist/handler/worker.js, from this module in dist/src/backends (tsc) or in the dist/src/index.js bundle. */
+/** dist/handler/worker.js, from this module in dist/src/backends (tsc) or in the dist/src/index.cjs bundle. */
 const WORKER_SCRIPT = [path.resolve(__dirname, '../handler/worker.js'), path.resolve(__dirname, '../../handler/worker.js')].find((f) => fs.existsSync(f)) ?? path.resolve(__dirname, '../../handler/worker.js');
 const START_TIMEOUT_MS = 60_000;
 
