@@ -51,7 +51,8 @@ export class JestSession {
   readonly #runnerPath: string;
   #testWorker: { worker(request: AnyRecord): Promise<AnyRecord> } | undefined;
   readonly #hashes: Map<string, string>;
-  readonly #snapshotResolver: Promise<{ resolveSnapshotPath(testPath: string): string }>;
+  /** Where snapshot files go, to send them back (not needed in place: Jest writes them there). */
+  readonly #snapshotResolver: Promise<{ resolveSnapshotPath(testPath: string): string }> | undefined;
   /** [relative path from the remote rootDir, the same from the local rootDir] of linked targets. */
   readonly #outside: Array<[string, string]>;
 
@@ -76,9 +77,11 @@ export class JestSession {
       .sort((a, b) => b[0].length - a[0].length);
 
     this.#hashes = new Map(project.manifest.files.map((f) => [path.join(root, f.path), f.hash]));
-    const snapshotModule = require.resolve('jest-snapshot', { paths: [path.dirname(String(this.#config.testRunner))] });
-    this.#snapshotResolver = interop(require(snapshotModule)).buildSnapshotResolver(this.#config);
-    this.#snapshotResolver.catch(() => {});
+    if (!this.#inPlace) {
+      const snapshotModule = require.resolve('jest-snapshot', { paths: [path.dirname(String(this.#config.testRunner))] });
+      this.#snapshotResolver = interop(require(snapshotModule)).buildSnapshotResolver(this.#config);
+      this.#snapshotResolver!.catch(() => {});
+    }
 
     const jest = this.toRemote.deep(project.jest);
     this.#runnerPath = jest.runner;
@@ -192,7 +195,7 @@ export class JestSession {
    * there (compared with the shipped manifest) goes back to the checkout.
    */
   async #writesOf(testPath: string): Promise<FileWrite[]> {
-    const resolver = await this.#snapshotResolver;
+    const resolver = await this.#snapshotResolver!;
     const writes: FileWrite[] = [];
     for (const file of [resolver.resolveSnapshotPath(testPath), testPath]) {
       const shipped = this.#hashes.get(file);

@@ -3,7 +3,7 @@
  * as a progress bar (cli-progress) on stderr. Only on a terminal, never in CI, with --silent or
  * --json, and cleared before Jest's reporter writes anything, so its output is never garbled.
  */
-import { SingleBar } from 'cli-progress';
+import type { SingleBar as Bar } from 'cli-progress';
 
 export interface Progress {
   /** Starts (or switches to) a phase of `total` steps; `unit` names what is counted. */
@@ -30,6 +30,8 @@ export function shouldShowProgress({ silent, json, stream = process.stderr, env 
 
 export function createProgress(context: ProgressContext): Progress {
   if (!shouldShowProgress(context)) return QUIET;
+  // (loaded only where it shows)
+  const { SingleBar } = require('cli-progress') as { SingleBar: typeof Bar };
   const bar = new SingleBar({
     stream: context.stream ?? process.stderr,
     format: 'remote-lambda {phase} [{bar}] {value}/{total} {unit}{bytes}',
