@@ -77,6 +77,7 @@ const SENSITIVITY = [
   ['clientPerFileMs = 0 (client never a bottleneck)', () => ({ clientPerFileMs: 0 })],
   ['clientPerFileMs = 3 (e.g. AWS SDK work per request)', () => ({ clientPerFileMs: 3 })],
   ['batchMs = 1000', () => ({ batchMs: 1000 })],
+  ['clientAware = false (always longest first: the queue before the client-aware rule)', () => ({ clientAware: false })],
   ['estimateNoiseSigma = 0.8, newFileFraction = 0.2', () => ({ estimateNoiseSigma: 0.8, newFileFraction: 0.2 })],
   ['projectBytes = 300 MB (cold start +3 s)', () => ({ projectBytes: 300e6 })],
   ['containerWarmupMs = the suite\'s measured cold-minus-warm transform cost', (d) => ({ containerWarmupMs: Math.max(0, d.runs.cold.sumOfFilesMs - d.runs.warm.sumOfFilesMs) })],

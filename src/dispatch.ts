@@ -1,12 +1,13 @@
 /**
- * The queue: a free slot takes the next file (no static shards), in Jest's order (failed first,
- * then new files, then longest first); small files can go several to a request to save
- * per-invocation overhead. Retries infrastructure faults with jittered backoff, never retries a
+ * The queue: a free slot takes the next file or files (no static shards) by the rule of
+ * src/schedule.ts: Jest's order (failed first, then new files, then longest first), small files
+ * several to a request, shortest first while the client's thread is the bottleneck. Retries infrastructure faults with jittered backoff, never retries a
  * test failure, and yields exactly one outcome per file. No transport code lives here.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransportError, type Backend } from './backends/types';
+import { FileQueue, type ClientLoad } from './schedule';
 import {
   MAX_FILES_PER_REQUEST,
   PROTOCOL_VERSION,
@@ -45,6 +46,8 @@ export interface DispatchOptions {
    * per request. 0 (the default) sends one file per request.
    */
   batchMs?: number;
+  /** The client's main-thread time per result for the schedule (src/schedule.ts); measured when not given. */
+  clientMsPerFile?: number;
   changedFiles?: string[];
   sourcesRelatedToTestsInChangedFiles?: string[];
   onStart: (item: DispatchItem) => Promise<void>;
@@ -57,39 +60,58 @@ export interface DispatchOptions {
 }
 
 const BACKOFF_BASE_MS = 200;
+/** Jest's main-thread CPU per finished file with our runner, measured (bench/results/scale.client-cpu.json). */
+const CLIENT_MS_PER_FILE_PRIOR = 1.7;
+/** Files per measurement of the client's CPU per file. */
+const CLIENT_WINDOW = 50;
 const BACKOFF_CAP_MS = 5_000;
 /** need-blobs rounds in a row that may leave as many blobs missing as before. */
 const MAX_STALLED_ROUNDS = 3;
 
 export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
-  let next = 0;
-  /** The next file, and the small files after it of the same project while they fit one request. */
-  const take = (): DispatchItem[] => {
-    if (next >= items.length || options.signal.aborted) return [];
-    const first = items[next++]!;
-    const batch = [first];
-    const budget = options.batchMs ?? 0;
-    // Only while files outnumber slots: with slots to spare (a small run, or its end), each file
-    // on its own slot finishes sooner than several in one.
-    const queued = items.length - next;
-    if (budget > 0 && queued >= options.concurrency && first.estimateMs !== undefined && first.estimateMs < budget) {
-      let sum = first.estimateMs;
-      for (let candidate = items[next]; candidate && batch.length < MAX_FILES_PER_REQUEST; candidate = items[next]) {
-        if (candidate.project !== first.project || candidate.estimateMs === undefined || sum + candidate.estimateMs > budget) break;
-        batch.push(candidate);
-        sum += candidate.estimateMs;
-        next++;
-      }
-    }
-    return batch;
+  const queue = new FileQueue(items, { concurrency: options.concurrency, batchMs: options.batchMs ?? 0, maxFilesPerRequest: MAX_FILES_PER_REQUEST });
+  const client = new ClientMeter(items.length, options.clientMsPerFile);
+  const onOutcome: DispatchOptions['onOutcome'] = async (item, outcome) => {
+    await options.onOutcome(item, outcome);
+    client.finished();
   };
+  const take = () => (options.signal.aborted ? [] : queue.take(client.load()));
   const lane = async () => {
     for (let batch = take(); batch.length > 0; batch = take()) {
       for (const item of batch) await options.onStart(item);
-      await runBatch(batch, options);
+      await runBatch(batch, { ...options, onOutcome });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, lane));
+}
+
+/**
+ * The client's side of the schedule: how many files it has not finished with, and its main-thread
+ * CPU time per finished file over the last window (a prior until the first window closes).
+ */
+class ClientMeter {
+  private done = 0;
+  private windowStart = { done: 0, cpu: process.cpuUsage() };
+  private msPerFile: number;
+
+  constructor(
+    private readonly total: number,
+    private readonly fixedMsPerFile?: number,
+  ) {
+    this.msPerFile = fixedMsPerFile ?? CLIENT_MS_PER_FILE_PRIOR;
+  }
+
+  finished(): void {
+    this.done++;
+    if (this.fixedMsPerFile !== undefined || this.done - this.windowStart.done < CLIENT_WINDOW) return;
+    const cpu = process.cpuUsage(this.windowStart.cpu);
+    this.msPerFile = (cpu.user + cpu.system) / 1000 / (this.done - this.windowStart.done);
+    this.windowStart = { done: this.done, cpu: process.cpuUsage() };
+  }
+
+  load(): ClientLoad {
+    return { unfinished: this.total - this.done, clientMsPerFile: this.msPerFile };
+  }
 }
 
 /** Runs a batch (often of one) until every file has its outcome; reports each as it is known. */

@@ -307,10 +307,14 @@ describe('bench/scale simulator', () => {
       expect(p.invokeOverheadMs / 4 + p.fileOverheadMs + p.clientPerFileMs).toBeCloseTo(10.0, 1);
     });
 
-    test("the model batches exactly as src/dispatch.ts does (random estimate lists, one slot)", async () => {
+    test.each([
+      ['longest first (the client not counted)', 0],
+      ['client-aware (3 ms of client per file: the shortest first while the client is the bottleneck)', 3],
+    ])("the model schedules exactly as src/dispatch.ts does, %s (random estimate lists, one slot)", async (_label, clientMs) => {
       const project = { key: 'a'.repeat(64) } as ProjectPayload;
       const random = createRandom(99);
       const sizes: number[] = [];
+      let backwards = 0;
       for (let trial = 0; trial < 40; trial++) {
         const allTiny = trial % 5 === 0; // every fifth list: only files of at most 5 ms, so the 32-file cap binds
         const n = allTiny ? 64 + random.int(60) : 1 + random.int(120);
@@ -321,10 +325,17 @@ describe('bench/scale simulator', () => {
           const estimateMs = allTiny ? random.uniform() * 5 : r < 0.05 ? null : r < 0.1 ? batchMs : r < tiny ? random.int(26) : random.uniform() * 1.5 * batchMs; // whole ms: sums that hit batchMs exactly
           return { index, durationMs: 1, estimateMs, resultBytes: 0 };
         });
-        // The model, one slot, in the order given (dispatch.ts takes Jest's order as it comes).
-        const plan = require('../bench/scale/simulate').fileOrderQueuePlan(suite, 1, { batchMs, maxFilesPerRequest: MAX_FILES_PER_REQUEST });
+        // The model, one slot, in the order given (dispatch.ts takes Jest's order as it comes); with one
+        // slot every earlier file is finished when the next request is made.
+        const { queuePlan } = require('../bench/scale/simulate');
+        const plan = queuePlan(suite, 1, { batchMs, maxFilesPerRequest: MAX_FILES_PER_REQUEST, clientPerFileMs: clientMs });
         const modelled: number[][] = [];
-        for (let b = plan.next(0); b; b = plan.next(0)) modelled.push(b.map((f: File) => f.index));
+        let finished = 0;
+        for (let b = plan.next(0, { unfinished: n }); b; b = plan.next(0, { unfinished: n - finished })) {
+          modelled.push(b.map((f: File) => f.index));
+          finished += b.length;
+        }
+        if (modelled.some((b, i) => i > 0 && b[0]! < modelled[i - 1]![0]!)) backwards++;
         // The runner, one slot, with a backend that answers every request at once.
         const sent: number[][] = [];
         const backend: Backend = {
@@ -357,6 +368,7 @@ describe('bench/scale simulator', () => {
           mode: 'worker',
           signal: new AbortController().signal,
           batchMs,
+          clientMsPerFile: clientMs,
           onStart: async () => {},
           onEvent: () => {},
           onOutcome: async () => {},
@@ -368,6 +380,9 @@ describe('bench/scale simulator', () => {
       expect(sizes.filter((n) => n === 1).length).toBeGreaterThan(0);
       expect(sizes.filter((n) => n > 1).length).toBeGreaterThan(0);
       expect(Math.max(...sizes)).toBe(MAX_FILES_PER_REQUEST);
+      // Client-aware, some lists are client-bound (taken from the back); longest first, none.
+      if (clientMs > 0) expect(backwards).toBeGreaterThan(0);
+      else expect(backwards).toBe(0);
     });
   });
 });

@@ -70,6 +70,9 @@ const DEFAULTS = {
   batchMs: 250,
   /** src/protocol.ts MAX_FILES_PER_REQUEST. */
   maxFilesPerRequest: 32,
+  /** src/schedule.ts: shortest files first while the client thread is the bottleneck (false: always
+   * longest first, the runner's rule before). */
+  clientAware: true,
   /** Largest synchronous response. AWS docs (Lambda quotas): 6 MB. Bigger results go through S3. */
   responsePayloadLimitBytes: 6 * 1024 * 1024,
   /** Multiplier applied to the measured per-file durations (1 = a Lambda environment runs a file as
@@ -129,6 +132,7 @@ const SOURCES = {
   fileOverheadMs: ['fitted to the same measurement', 'per file, on the fleet, also inside a batch: 8.0 ms per file minus the 1.7 ms clientPerFileMs modelled on the client thread; which side of the wire it sits on is not measured (see the sensitivity row that puts it on the client)'],
   batchMs: ['runner default (src/options.ts)', 'estimated time per invocation of small files sent together; 0 = one file per invocation'],
   maxFilesPerRequest: ['runner constant (src/protocol.ts)', 'MAX_FILES_PER_REQUEST'],
+  clientAware: ['runner behaviour (src/schedule.ts)', 'the queue takes the shortest files while the client thread is the projected bottleneck; false = always longest first'],
   responsePayloadLimitBytes: ['AWS docs', 'Lambda quotas: 6 MB synchronous response'],
   remoteSlowdown: ['assumption', 'a Lambda environment runs a file as fast as the measuring machine'],
   clientStartupMs: ['measured (bench/results/public-suites.md)', 'mirror 8-12 ms + ship 16-18 ms on luxon'],

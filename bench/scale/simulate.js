@@ -10,6 +10,16 @@
 // processes its results (FIFO); only then does that slot send its next request. Every strategy goes
 // through this same code.
 const { coldStartMs, clientStartMs } = require('./params');
+const { FileQueue } = requireSchedule();
+
+/** The runner's own scheduling rule (src/schedule.ts), as built; the model runs that code itself. */
+function requireSchedule() {
+  try {
+    return require('../../dist/src/schedule.js');
+  } catch (error) {
+    throw new Error(`bench/scale runs the runner's scheduler from dist/src/schedule.js: run \`npm run build\` first (${error.message})`);
+  }
+}
 const { burstBucket, rateBucket, EventQueue } = require('./fleet');
 
 const DISPATCH = 0;
@@ -43,13 +53,18 @@ function simulate(plan, p) {
   let s3Results = 0;
   let remoteBusyMs = 0;
   let clientBusyMs = 0;
+  // Files the client has finished with, in the order it finished them: [doneMs, count].
+  const clientDone = [];
+  let clientDoneHead = 0;
+  let finishedFiles = 0;
 
   for (let slot = 0; slot < plan.slots; slot++) queue.push(startMs, { type: DISPATCH, slot });
 
   while (queue.size > 0) {
     const { timeMs, event } = queue.pop();
     if (event.type === DISPATCH) {
-      const next = plan.next(event.slot);
+      while (clientDoneHead < clientDone.length && clientDone[clientDoneHead][0] <= timeMs) finishedFiles += clientDone[clientDoneHead++][1];
+      const next = plan.next(event.slot, { unfinished: plan.total - finishedFiles });
       if (!next) continue; // this slot has nothing left; its environment stays idle
       const batch = Array.isArray(next) ? next : [next];
       invocations++;
@@ -79,6 +94,7 @@ function simulate(plan, p) {
       const doneMs = Math.max(timeMs, clientFreeMs) + processMs;
       clientFreeMs = doneMs;
       clientBusyMs += processMs;
+      clientDone.push([doneMs, event.batch.length]);
       makespanMs = Math.max(makespanMs, doneMs);
       queue.push(doneMs, { type: DISPATCH, slot: event.slot });
     }
@@ -87,43 +103,35 @@ function simulate(plan, p) {
 }
 
 /**
- * The batching rule of src/dispatch.ts (take): the file at `position`; if its estimate is under
- * batchMs, also the following files while each has an estimate and the estimates sum to at most
- * batchMs, at most maxFilesPerRequest files, and only while the files still queued number at least
- * `concurrency` (with slots to spare each file goes alone). Files without an estimate go alone.
- * (dispatch.ts also stops at a file of another Jest project; the model has one project.)
+ * One request's files by the runner's rule (src/schedule.ts) from `order` at `position`, with the
+ * client not considered: the file at `position`, and if its estimate is under batchMs the following
+ * files while each has an estimate and the estimates sum to at most batchMs (at most
+ * maxFilesPerRequest), only while the files still queued number at least `concurrency`.
  * @returns {{batch: object[], position: number}} the batch and the position after it
  */
 function takeBatch(order, position, p, concurrency = 1) {
-  const first = order[position++];
-  const batch = [first];
-  const budget = p.batchMs;
-  // dispatch.ts batches only while the files still queued (after this one) outnumber the slots
-  if (budget > 0 && order.length - position >= concurrency && first.estimateMs !== null && first.estimateMs < budget) {
-    let sum = first.estimateMs;
-    while (position < order.length && batch.length < p.maxFilesPerRequest) {
-      const candidate = order[position];
-      if (candidate.estimateMs === null || sum + candidate.estimateMs > budget) break;
-      batch.push(candidate);
-      sum += candidate.estimateMs;
-      position++;
-    }
-  }
-  return { batch, position };
+  const batch = new FileQueue(order.slice(position), queueOptions(concurrency, p)).take();
+  return { batch, position: position + batch.length };
 }
 
-/** A dynamic queue over `order`: a slot that frees up takes the next file, or the next batch. */
+function queueOptions(concurrency, p) {
+  return { concurrency, batchMs: p.batchMs, maxFilesPerRequest: p.maxFilesPerRequest };
+}
+
+/**
+ * A dynamic queue over `order`, run by src/schedule.ts: a slot that frees up takes the next file or
+ * batch, and, unless p.clientAware is false, the shortest ones while the client thread is the
+ * bottleneck (the runner measures its client's CPU per file; the model gives it clientPerFileMs).
+ */
 function queuePlan(order, concurrency, p) {
-  let position = 0;
-  const batched = p.batchMs > 0;
+  const queue = new FileQueue(order, queueOptions(concurrency, p));
+  const clientAware = p.clientAware !== false && p.clientPerFileMs > 0;
   return {
     slots: Math.min(concurrency, order.length),
-    next: () => {
-      if (position >= order.length) return null;
-      if (!batched) return order[position++];
-      const taken = takeBatch(order, position, p, concurrency);
-      position = taken.position;
-      return taken.batch;
+    total: order.length,
+    next: (_slot, state) => {
+      const batch = queue.take(clientAware && state ? { unfinished: state.unfinished, clientMsPerFile: p.clientPerFileMs } : undefined);
+      return batch.length > 0 ? batch : null;
     },
   };
 }
@@ -147,17 +155,13 @@ function oursPlan(suite, concurrency, p = { batchMs: 0 }) {
 /** A plan where each slot runs a fixed list, in order; with batchMs > 0 a slot sends the next files
  * of its list by the batching rule. */
 function fixedPlan(shards, p = { batchMs: 0 }) {
-  const positions = shards.map(() => 0);
-  const batched = p.batchMs > 0;
+  const queues = shards.map((shard) => new FileQueue(shard, queueOptions(1, { maxFilesPerRequest: 1, ...p })));
   return {
     slots: shards.length,
+    total: shards.reduce((sum, shard) => sum + shard.length, 0),
     next: (slot) => {
-      const shard = shards[slot];
-      if (positions[slot] >= shard.length) return null;
-      if (!batched) return shard[positions[slot]++];
-      const taken = takeBatch(shard, positions[slot], p);
-      positions[slot] = taken.position;
-      return taken.batch;
+      const batch = queues[slot].take();
+      return batch.length > 0 ? batch : null;
     },
   };
 }
@@ -204,7 +208,8 @@ function staticPlan(suite, concurrency, p) {
 
 /** Diagnostic only: the same dynamic queue (batched like ours), but in file order (no longest-first). */
 function fileOrderQueuePlan(suite, concurrency, p = { batchMs: 0 }) {
-  return queuePlan(suite, concurrency, p);
+  // (Not client-aware: its tail is not the shortest files.)
+  return queuePlan(suite, concurrency, { ...p, clientAware: false });
 }
 
 const unbatched = (p) => ({ ...p, batchMs: 0 });
@@ -226,4 +231,4 @@ function runStrategy(name, suite, p) {
   return simulate(STRATEGIES[name](suite, concurrency, p), p);
 }
 
-module.exports = { simulate, runStrategy, invocationMs, takeBatch, sequencerOrder, oursPlan, moduloPlan, staticPlan, fileOrderQueuePlan, STRATEGIES };
+module.exports = { simulate, runStrategy, invocationMs, takeBatch, queuePlan, sequencerOrder, oursPlan, moduloPlan, staticPlan, fileOrderQueuePlan, STRATEGIES };
