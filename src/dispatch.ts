@@ -70,7 +70,9 @@ const MAX_STALLED_ROUNDS = 3;
 
 export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
   const queue = new FileQueue(items, { concurrency: options.concurrency, batchMs: options.batchMs ?? 0, maxFilesPerRequest: MAX_FILES_PER_REQUEST });
-  const client = new ClientMeter(items.length, options.clientMsPerFile);
+  // In band the tests run on the client's own thread: its CPU says nothing about reporting, and
+  // Jest's order stays as it is.
+  const client = new ClientMeter(items.length, options.mode === 'in-band' ? 0 : options.clientMsPerFile);
   const onOutcome: DispatchOptions['onOutcome'] = async (item, outcome) => {
     await options.onOutcome(item, outcome);
     client.finished();

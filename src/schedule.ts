@@ -69,7 +69,8 @@ export class FileQueue<T extends Schedulable> {
 
   /** Whether the client is the bottleneck and the longest queued file can still wait. */
   private fromTail(load: ClientLoad | undefined): boolean {
-    if (!load || load.clientMsPerFile <= 0) return false;
+    // One slot runs in series whatever the order: nothing to win, and Jest's order stays.
+    if (!load || load.clientMsPerFile <= 0 || this.options.concurrency <= 1) return false;
     const first = this.items[this.head]!;
     const last = this.items[this.tail - 1]!;
     if (!known(first) || !known(last)) return false;

@@ -2,6 +2,9 @@
  * The scheduling rule (src/schedule.ts): longest first and small files batched; shortest first while
  * the client's thread is the bottleneck, without letting a long file start too late.
  */
+import type { Backend } from '../src/backends/types';
+import { dispatch, type DispatchItem } from '../src/dispatch';
+import { PROTOCOL_VERSION, type ProjectPayload, type RunRequest, type RunResponse } from '../src/protocol';
 import { CLIENT_SLACK, FileQueue } from '../src/schedule';
 
 type F = { name: string; estimateMs?: number | null; project?: string };
@@ -52,14 +55,71 @@ describe('FileQueue', () => {
     expect(new Set(order).size).toBe(100);
   });
 
+  test('one slot keeps the Jest order, client-bound or not', () => {
+    const queue = new FileQueue(files(40, 1, 1, 1), { concurrency: 1, batchMs: 0, maxFilesPerRequest: 32 });
+    expect(drain(queue, () => ({ unfinished: 100, clientMsPerFile: 10 })).flat()).toEqual(['f0', 'f1', 'f2', 'f3']);
+  });
+
   test('files without an estimate at either end keep the Jest order', () => {
     const queue = new FileQueue(files(null, 5, 5, 5), { concurrency: 4, batchMs: 0, maxFilesPerRequest: 32 });
     expect(drain(queue, () => ({ unfinished: 100, clientMsPerFile: 10 }))[0]).toEqual(['f0']);
   });
 
   test('shortest-first batches go backwards through the queue under the same budget and cap', () => {
-    const queue = new FileQueue(files(200, ...Array.from({ length: 40 }, () => 1)), { concurrency: 1, batchMs: 250, maxFilesPerRequest: 32 });
+    const queue = new FileQueue(files(200, ...Array.from({ length: 40 }, () => 1)), { concurrency: 2, batchMs: 250, maxFilesPerRequest: 32 });
     const first = queue.take({ unfinished: 41, clientMsPerFile: 20 });
     expect(first.map((f) => f.name)).toEqual(Array.from({ length: 32 }, (_, i) => `f${40 - i}`));
+  });
+});
+
+describe('dispatch() feeds the queue its client load', () => {
+  /** The order in which dispatch() sends files: one long file and 99 short ones, client-bound at 2 ms per file. */
+  async function sentOrder(mode: 'in-band' | 'worker', concurrency: number, clientMsPerFile?: number): Promise<number[]> {
+    const project = { key: 'a'.repeat(64) } as ProjectPayload;
+    const items: DispatchItem[] = [40, ...Array.from({ length: 99 }, () => 1)].map((estimateMs, i) => ({ testPath: `/p/${i}`, project, estimateMs }));
+    const sent: number[] = [];
+    const backend = {
+      name: 'fake',
+      invoke: async (request: RunRequest): Promise<RunResponse> => {
+        sent.push(Number(request.testPath.slice(3)));
+        await new Promise((resolve) => setImmediate(resolve));
+        return {
+          protocolVersion: PROTOCOL_VERSION,
+          status: 'completed',
+          result: { testFilePath: request.testPath, numFailingTests: 0, numPassingTests: 1, numPendingTests: 0, testResults: [] },
+          writes: [],
+          events: [],
+          timing: {},
+        } as RunResponse;
+      },
+      close: async () => {},
+    } as unknown as Backend;
+    await dispatch(items, {
+      backend,
+      concurrency,
+      retries: 0,
+      runId: 'r',
+      globalConfig: {},
+      mode,
+      signal: new AbortController().signal,
+      ...(clientMsPerFile === undefined ? {} : { clientMsPerFile }),
+      onStart: async () => {},
+      onEvent: () => {},
+      onOutcome: async () => {},
+    });
+    expect([...sent].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    return sent;
+  }
+
+  test('on a pool of slots, client-bound: the shortest files go first and the long one still starts', async () => {
+    const order = await sentOrder('worker', 10, 2);
+    expect(order.slice(0, 10)).toEqual([99, 98, 97, 96, 95, 94, 93, 92, 91, 90]);
+    expect(order.indexOf(0)).toBeGreaterThan(10);
+    expect(order.indexOf(0)).toBeLessThan(99);
+  });
+
+  test('in band, or with the client free, the Jest order', async () => {
+    expect((await sentOrder('in-band', 10)).slice(0, 3)).toEqual([0, 1, 2]);
+    expect((await sentOrder('worker', 10, 0)).slice(0, 3)).toEqual([0, 1, 2]);
   });
 });
