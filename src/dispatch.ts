@@ -46,7 +46,10 @@ export interface DispatchOptions {
    * per request. 0 (the default) sends one file per request.
    */
   batchMs?: number;
-  /** The client's main-thread time per result for the schedule (src/schedule.ts); measured when not given. */
+  /**
+   * The client's main-thread time per result for the schedule (src/schedule.ts); measured when not
+   * given. 0 keeps Jest's order (the caller runs the tests on this thread itself).
+   */
   clientMsPerFile?: number;
   changedFiles?: string[];
   sourcesRelatedToTestsInChangedFiles?: string[];
@@ -70,9 +73,7 @@ const MAX_STALLED_ROUNDS = 3;
 
 export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
   const queue = new FileQueue(items, { concurrency: options.concurrency, batchMs: options.batchMs ?? 0, maxFilesPerRequest: MAX_FILES_PER_REQUEST });
-  // In band the tests run on the client's own thread: its CPU says nothing about reporting, and
-  // Jest's order stays as it is.
-  const client = new ClientMeter(items.length, options.mode === 'in-band' ? 0 : options.clientMsPerFile);
+  const client = new ClientMeter(items.length, options.clientMsPerFile);
   const onOutcome: DispatchOptions['onOutcome'] = async (item, outcome) => {
     await options.onOutcome(item, outcome);
     client.finished();

@@ -193,6 +193,8 @@ export default class RemoteLambdaRunner {
         batchMs: remote ? options.batchMs : 0,
         // Reproduce the path Jest itself would take: in its own process, or in a pool worker.
         mode: inBand || (remote && Boolean(runOptions?.serial)) ? 'in-band' : 'worker',
+        // Tests in this very process: its CPU says nothing about reporting, and Jest's order stays.
+        ...(inBand ? { clientMsPerFile: 0 } : {}),
         signal: controller.signal,
         changedFiles: this.#context.changedFiles && [...this.#context.changedFiles],
         sourcesRelatedToTestsInChangedFiles: this.#context.sourcesRelatedToTestsInChangedFiles && [...this.#context.sourcesRelatedToTestsInChangedFiles],
