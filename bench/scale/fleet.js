@@ -74,24 +74,25 @@ function rateBucket(p, startMs) {
   return new ContinuousBucket(perSecond, perSecond / 1000, startMs);
 }
 
-/** Min-heap of events ordered by time, then by insertion order (so equal times are FIFO). */
-class EventQueue {
-  constructor() {
+/** Binary min-heap under a strict total order `less` (hand-written: a few lines, no dependency for a benchmark). */
+class MinHeap {
+  constructor(less, items = []) {
+    this.less = less;
     this.items = [];
-    this.seq = 0;
+    for (const item of items) this.push(item);
   }
 
   get size() {
     return this.items.length;
   }
 
-  push(timeMs, event) {
+  push(item) {
     const items = this.items;
-    items.push({ timeMs, seq: this.seq++, event });
+    items.push(item);
     let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(items[i], items[parent])) break;
+      if (!this.less(items[i], items[parent])) break;
       [items[i], items[parent]] = [items[parent], items[i]];
       i = parent;
     }
@@ -108,8 +109,8 @@ class EventQueue {
         const left = 2 * i + 1;
         const right = left + 1;
         let smallest = i;
-        if (left < items.length && before(items[left], items[smallest])) smallest = left;
-        if (right < items.length && before(items[right], items[smallest])) smallest = right;
+        if (left < items.length && this.less(items[left], items[smallest])) smallest = left;
+        if (right < items.length && this.less(items[right], items[smallest])) smallest = right;
         if (smallest === i) break;
         [items[i], items[smallest]] = [items[smallest], items[i]];
         i = smallest;
@@ -119,8 +120,24 @@ class EventQueue {
   }
 }
 
-function before(a, b) {
-  return a.timeMs < b.timeMs || (a.timeMs === b.timeMs && a.seq < b.seq);
+/** Events ordered by time, then by insertion order (so equal times are FIFO). */
+class EventQueue {
+  constructor() {
+    this.heap = new MinHeap((a, b) => a.timeMs < b.timeMs || (a.timeMs === b.timeMs && a.seq < b.seq));
+    this.seq = 0;
+  }
+
+  get size() {
+    return this.heap.size;
+  }
+
+  push(timeMs, event) {
+    this.heap.push({ timeMs, seq: this.seq++, event });
+  }
+
+  pop() {
+    return this.heap.pop();
+  }
 }
 
-module.exports = { StepBucket, ContinuousBucket, burstBucket, rateBucket, EventQueue };
+module.exports = { StepBucket, ContinuousBucket, burstBucket, rateBucket, EventQueue, MinHeap };

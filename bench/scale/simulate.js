@@ -20,7 +20,7 @@ function requireSchedule() {
     throw new Error(`bench/scale runs the runner's scheduler from dist/src/schedule.js: run \`npm run build\` first (${error.message})`);
   }
 }
-const { burstBucket, rateBucket, EventQueue } = require('./fleet');
+const { burstBucket, rateBucket, EventQueue, MinHeap } = require('./fleet');
 
 const DISPATCH = 0;
 const ARRIVE = 1;
@@ -184,24 +184,12 @@ function staticPlan(suite, concurrency, p) {
   const weight = (f) => (f.estimateMs === null ? fallbackMs : f.estimateMs) + p.invokeOverheadMs + p.networkRttMs + p.fileOverheadMs;
   const files = [...suite].sort((a, b) => weight(b) - weight(a) || a.index - b.index);
   const shards = Array.from({ length: count }, () => []);
-  // Min-heap of [load, shard] so each file goes to the least-loaded shard in O(log C).
-  const heap = shards.map((_, i) => [0, i]);
-  const less = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  // [load, shard], least loaded first (ties: the lower shard), so each file goes to it in O(log C).
+  const loads = new MinHeap((a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), shards.map((_, i) => [0, i]));
   for (const file of files) {
-    const top = heap[0];
-    shards[top[1]].push(file);
-    top[0] += weight(file);
-    let i = 0; // sift down
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(heap[l], heap[m])) m = l;
-      if (r < heap.length && less(heap[r], heap[m])) m = r;
-      if (m === i) break;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
+    const [load, shard] = loads.pop();
+    shards[shard].push(file);
+    loads.push([load + weight(file), shard]);
   }
   return fixedPlan(shards);
 }
