@@ -6,9 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { installWithJest, packRunner } from './support/pack';
+import { consumerProject } from './support/pack';
 import { startFaultProxy, startLambdaStack, type FaultProxy, type LambdaStack, type S3Emulator } from './support/offline';
 import { REPO, comparable, runJest, runJestAsync, type JestRun } from './support/run-jest';
 
@@ -22,12 +21,7 @@ let lambdaTmp: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-s3-'));
-  project = path.join(work, 'project');
-  fs.mkdirSync(project);
-  fs.mkdirSync(path.join(project, '.git'));
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 's3-consumer', private: true }));
-  installWithJest(project, packRunner(work), ['ts-jest', 'typescript', '@types/jest', 'lodash', '@babel/preset-env', '@babel/preset-typescript']);
+  ({ work, project } = consumerProject('jrl-s3-', 's3-consumer', ['ts-jest', 'typescript', '@types/jest', 'lodash', '@babel/preset-env', '@babel/preset-typescript']));
   for (const example of ['typescript-basics', 'mocking', 'fixtures']) {
     fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
   }

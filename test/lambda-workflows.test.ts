@@ -5,9 +5,8 @@
  * projects, and watch mode. Each compared with Jest's default runner on the same project.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { installWithJest, packRunner } from './support/pack';
+import { consumerProject } from './support/pack';
 import { startLambdaStack, type LambdaStack } from './support/offline';
 import { REPO, comparable, junitComparable, runJest, type JestRun } from './support/run-jest';
 import { SNAPSHOT_STEPS, checkSnapshotSteps, snapshotWorkflow } from './support/snapshot-workflow';
@@ -19,12 +18,7 @@ let stack: LambdaStack;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-lambda-workflows-'));
-  project = path.join(work, 'project');
-  fs.mkdirSync(project);
-  fs.mkdirSync(path.join(project, '.git'));
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'workflows-consumer', private: true }));
-  installWithJest(project, packRunner(work), ['ts-jest', 'typescript', '@types/jest', 'jest-junit', 'jest-environment-jsdom']);
+  ({ work, project } = consumerProject('jrl-lambda-workflows-', 'workflows-consumer', ['ts-jest', 'typescript', '@types/jest', 'jest-junit', 'jest-environment-jsdom']));
   for (const example of ['typescript-basics', 'failures', 'multi-project']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
   stack = await startLambdaStack(REPO, work, 'jrl-workflows');
   env = stack.env;

@@ -1,6 +1,7 @@
 /** `npm pack` this package and install it, next to the Jest version we test with, into a project. */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO } from './run-jest';
 
@@ -22,4 +23,18 @@ export function installWithJest(project: string, tarball: string, extras: string
     stdio: 'pipe',
     timeout: 300_000,
   });
+}
+
+/**
+ * A consumer project in a new temporary folder (`<work>/project`, a git root of its own) with the
+ * packed runner installed next to Jest and `extras`.
+ */
+export function consumerProject(prefix: string, name: string, extras: string[] = []): { work: string; project: string; tarball: string } {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const project = path.join(work, 'project');
+  fs.mkdirSync(path.join(project, '.git'), { recursive: true });
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name, private: true }));
+  const tarball = packRunner(work);
+  installWithJest(project, tarball, extras);
+  return { work, project, tarball };
 }
