@@ -1,8 +1,9 @@
 /**
  * The queue: a free slot takes the next file or files (no static shards) by the rule of
  * src/schedule.ts: Jest's order (failed first, then new files, then longest first), small files
- * several to a request, shortest first while the client's thread is the bottleneck. Retries infrastructure faults with jittered backoff, never retries a
- * test failure, and yields exactly one outcome per file. No transport code lives here.
+ * several to a request, shortest first while the client's thread is the bottleneck. Retries
+ * infrastructure faults with jittered backoff, never retries a test failure, and yields exactly one
+ * outcome per file. No transport code lives here.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,26 +64,29 @@ export interface DispatchOptions {
 }
 
 const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 5_000;
+/** need-blobs rounds in a row that may leave as many blobs missing as before. */
+const MAX_STALLED_ROUNDS = 3;
 /** Jest's main-thread CPU per finished file with our runner, measured (bench/results/scale.client-cpu.json). */
 const CLIENT_MS_PER_FILE_PRIOR = 1.7;
 /** Files per measurement of the client's CPU per file. */
 const CLIENT_WINDOW = 50;
-const BACKOFF_CAP_MS = 5_000;
-/** need-blobs rounds in a row that may leave as many blobs missing as before. */
-const MAX_STALLED_ROUNDS = 3;
 
 export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
   const queue = new FileQueue(items, { concurrency: options.concurrency, batchMs: options.batchMs ?? 0, maxFilesPerRequest: MAX_FILES_PER_REQUEST });
   const client = new ClientMeter(items.length, options.clientMsPerFile);
-  const onOutcome: DispatchOptions['onOutcome'] = async (item, outcome) => {
-    await options.onOutcome(item, outcome);
-    client.finished();
+  const batchOptions: DispatchOptions = {
+    ...options,
+    onOutcome: async (item, outcome) => {
+      await options.onOutcome(item, outcome);
+      client.finished();
+    },
   };
   const take = () => (options.signal.aborted ? [] : queue.take(client.load()));
   const lane = async () => {
     for (let batch = take(); batch.length > 0; batch = take()) {
       for (const item of batch) await options.onStart(item);
-      await runBatch(batch, { ...options, onOutcome });
+      await runBatch(batch, batchOptions);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, lane));

@@ -62,7 +62,7 @@ export class FileQueue<T extends Schedulable> {
   /** The next request's files (empty when the queue is empty). */
   take(load?: ClientLoad): T[] {
     if (this.head >= this.tail) return [];
-    const batch = this.fromTail(load) ? this.takeBackward() : this.takeForward();
+    const batch = this.takeRun(this.fromTail(load) ? 'tail' : 'head');
     for (const item of batch) this.queuedWorkMs -= known(item) ? item.estimateMs : 0;
     return batch;
   }
@@ -82,46 +82,28 @@ export class FileQueue<T extends Schedulable> {
     return clientMs > fleetMs && first.estimateMs < CLIENT_SLACK * clientMs;
   }
 
-  private batchable(first: T): boolean {
-    const queuedAfter = this.tail - this.head; // the first file is already out
-    // Only while files outnumber slots: with slots to spare (a small run, or its end), each file on
-    // its own slot finishes sooner than several in one.
-    return this.options.batchMs > 0 && queuedAfter >= this.options.concurrency && known(first) && first.estimateMs < this.options.batchMs;
-  }
-
-  private fits(first: T, candidate: T, batch: readonly T[], sum: number): boolean {
-    return (
-      batch.length < this.options.maxFilesPerRequest &&
-      candidate.project === first.project &&
-      known(candidate) &&
-      sum + candidate.estimateMs <= this.options.batchMs
-    );
-  }
-
-  /** The next file, and the small files after it while they fit one request. */
-  private takeForward(): T[] {
-    const first = this.items[this.head++]!;
+  /**
+   * The file at one end of the queue (head: the next in Jest's order; tail: the shortest), and the
+   * files after it from the same end while they fit one request: only while the files queued after
+   * it number at least the slots (with slots to spare, a small run or its end, each file on its own
+   * slot finishes sooner), each with an estimate, of the same project, their estimates summing to
+   * at most batchMs, at most maxFilesPerRequest.
+   */
+  private takeRun(end: 'head' | 'tail'): T[] {
+    const peek = () => (end === 'head' ? this.items[this.head] : this.items[this.tail - 1])!;
+    const remove = () => (end === 'head' ? this.head++ : this.tail--);
+    const first = peek();
+    remove();
     const batch = [first];
-    if (!this.batchable(first)) return batch;
-    let sum = first.estimateMs as number;
-    for (let candidate = this.items[this.head]; this.head < this.tail && this.fits(first, candidate!, batch, sum); candidate = this.items[this.head]) {
-      batch.push(candidate!);
-      sum += candidate!.estimateMs as number;
-      this.head++;
-    }
-    return batch;
-  }
-
-  /** The shortest queued file, and the next shortest while they fit one request. */
-  private takeBackward(): T[] {
-    const first = this.items[--this.tail]!;
-    const batch = [first];
-    if (!this.batchable(first)) return batch;
-    let sum = first.estimateMs as number;
-    for (let candidate = this.items[this.tail - 1]; this.tail > this.head && this.fits(first, candidate!, batch, sum); candidate = this.items[this.tail - 1]) {
-      batch.push(candidate!);
-      sum += candidate!.estimateMs as number;
-      this.tail--;
+    const { batchMs, concurrency, maxFilesPerRequest } = this.options;
+    if (!(batchMs > 0 && this.queued >= concurrency && known(first) && first.estimateMs < batchMs)) return batch;
+    let sum = first.estimateMs;
+    while (this.queued > 0 && batch.length < maxFilesPerRequest) {
+      const candidate = peek();
+      if (candidate.project !== first.project || !known(candidate) || sum + candidate.estimateMs > batchMs) break;
+      batch.push(candidate);
+      sum += candidate.estimateMs;
+      remove();
     }
     return batch;
   }
