@@ -6,9 +6,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { installWithJest, packRunner } from './support/pack';
+import { consumerProject } from './support/pack';
 import { FUNCTION_NAME, startFaultProxy, startOffline, type FaultProxy, type Offline } from './support/offline';
 import { REPO, comparable, runJest } from './support/run-jest';
 
@@ -20,13 +19,7 @@ let tarball: string;
 let lambdaEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-lambda-'));
-  project = path.join(work, 'project');
-  fs.mkdirSync(project);
-  fs.mkdirSync(path.join(project, '.git'));
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'lambda-consumer', private: true }));
-  tarball = packRunner(work);
-  installWithJest(project, tarball);
+  ({ work, project, tarball } = consumerProject('jrl-lambda-', 'lambda-consumer'));
   for (const example of ['fixtures', 'failures']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
 
   offline = await startOffline(REPO, path.join(work, 'lambda-tmp'), path.join(work, 'service'));
@@ -104,8 +97,9 @@ test('a second run ships nothing new, sends its small files together (Jest timed
   const cwd = path.join(project, 'fixtures');
   const reference = runJest(cwd, { runner: 'default' });
   const before = limits.log().length;
-  // (one slot: files are sent together only while they outnumber the free slots)
-  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_CONCURRENCY: '1' } });
+  // (one slot: files are sent together only while they outnumber the free slots; a budget of 5 s,
+  // so that the fixtures' timings from a loaded machine are still under it)
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_BATCH_MS: '5000' } });
   expect(ours.stderr).toMatch(/shipped 0\.0 MB inline/);
   expect(ours.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), [12] invocation\(s\)/);
   expect(limits.log().slice(before)).toContain('pass:batch');
