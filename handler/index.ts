@@ -8,11 +8,22 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { LocalBlobStore } from '../src/ship';
-import { PROTOCOL_VERSION, RunRequestSchema, type Pong, type ProcessOutput, type RunResponse } from '../src/protocol';
-import { resultObjectKey, s3Client } from '../src/s3';
-import { execute } from './execute';
+import { HandlerFault } from '../src/errors';
+import {
+  LAMBDA_PAYLOAD_LIMIT_BYTES,
+  PROTOCOL_VERSION,
+  PingRequestSchema,
+  RunRequestSchema,
+  type Pong,
+  type ResponseEnvelope,
+  type RunResponse,
+} from '../src/protocol';
+import { LocalBlobStore } from '../src/ship/blob-store';
+import { resultObjectKey, s3Client } from '../src/ship/s3';
+import { mb } from '../src/ship/sizes';
 import { HANDLER_VERSION } from '../src/version';
+import { execute, faultResponse } from './execute';
+import { captureOutput } from './output';
 
 /** This container's work directory: its content store and the one tree it runs tests in. */
 let workDir: { dir: string; store: LocalBlobStore; root: string } | undefined;
@@ -26,7 +37,7 @@ function work(): NonNullable<typeof workDir> {
 }
 
 /** Lambda refuses responses over 6 MB (6,291,556 bytes); keep room for the runtime's framing. */
-export const RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+export const RESPONSE_LIMIT_BYTES = LAMBDA_PAYLOAD_LIMIT_BYTES - 64 * 1024;
 
 // A Lambda container serves one invocation at a time; emulators that run several in one process
 // must not interleave them either (the tree, the working directory and process.env are shared).
@@ -42,7 +53,7 @@ export function handler(event: unknown): Promise<unknown> {
 async function handle(event: unknown): Promise<unknown> {
   const warm = invocations++ > 0;
   const version = (event as { protocolVersion?: unknown } | null)?.protocolVersion;
-  if ((event as { kind?: unknown } | null)?.kind === 'ping') return pong(warm);
+  if (PingRequestSchema.safeParse(event).success) return pong(warm);
   if (version !== PROTOCOL_VERSION) {
     return finalFault(
       `This function runs the jest-runner-remote-lambda ${HANDLER_VERSION} handler (protocol ${PROTOCOL_VERSION}); the runner sent protocol ${JSON.stringify(version)}.\n` +
@@ -62,7 +73,7 @@ async function handle(event: unknown): Promise<unknown> {
   return envelope(response, event);
 }
 
-async function envelope(response: RunResponse, event: unknown): Promise<unknown> {
+async function envelope(response: RunResponse, event: unknown): Promise<RunResponse | ResponseEnvelope> {
   const json = JSON.stringify(response);
   if (Buffer.byteLength(json) <= RESPONSE_LIMIT_BYTES) return response;
   const gz = zlib.gzipSync(json);
@@ -81,44 +92,9 @@ async function envelope(response: RunResponse, event: unknown): Promise<unknown>
   return { protocolVersion: PROTOCOL_VERSION, status: 'offloaded', key, bytes: gz.length };
 }
 
-/** Most bytes of stdout or stderr an answer carries back (the rest is still in the function's log). */
-const OUTPUT_LIMIT_BYTES = 256 * 1024;
-
-/**
- * Records what is written to stdout and stderr while a request runs (still passing it on to the
- * function's log), so the runner can print it where Jest's own workers' output would appear.
- */
-function captureOutput(): { stop(): void; output(): ProcessOutput | undefined } {
-  const chunks = { stdout: [] as string[], stderr: [] as string[] };
-  const sizes = { stdout: 0, stderr: 0 };
-  const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
-  for (const name of ['stdout', 'stderr'] as const) {
-    const stream = process[name];
-    const original = originals[name];
-    stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
-      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
-      if (sizes[name] < OUTPUT_LIMIT_BYTES) {
-        chunks[name].push(text.slice(0, OUTPUT_LIMIT_BYTES - sizes[name]));
-        sizes[name] += text.length;
-      }
-      return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof stream.write;
-  }
-  return {
-    stop() {
-      process.stdout.write = originals.stdout;
-      process.stderr.write = originals.stderr;
-    },
-    output() {
-      if (sizes.stdout === 0 && sizes.stderr === 0) return undefined;
-      return { stdout: chunks.stdout.join(''), stderr: chunks.stderr.join('') };
-    },
-  };
-}
-
 /** A fault of the handler that retrying cannot mend: reported at once, with the fix. */
 function finalFault(message: string): RunResponse {
-  return { protocolVersion: PROTOCOL_VERSION, status: 'crashed', final: true, error: { message, type: 'Error' } };
+  return faultResponse(new HandlerFault(message));
 }
 
 function pong(warm: boolean): Pong {
@@ -133,5 +109,3 @@ function pong(warm: boolean): Pong {
   }
   return { protocolVersion: PROTOCOL_VERSION, status: 'pong', handlerVersion: HANDLER_VERSION, node: process.version, arch: process.arch, tmpFreeBytes, warm };
 }
-
-const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;

@@ -5,14 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Hash, Manifest } from '../src/protocol';
-
-export interface BlobSource {
-  /** Absolute path of the blob's bytes on this machine, or undefined when it is missing. */
-  pathOf(hash: Hash): string | undefined;
-  /** Stores bytes that arrived with a request; refuses bytes that do not match their hash. */
-  put(hash: Hash, bytes: Buffer): void;
-}
+import writeFileAtomic from 'write-file-atomic';
+import { MissingBlobsError } from '../src/errors';
+import type { FileEntry, Manifest } from '../src/protocol';
+import { copyFileAtomic, type BlobSource } from '../src/ship/blob-store';
 
 export interface MaterializeOptions {
   /** Absolute link targets are allowed only when the worker shares the developer's disk. */
@@ -39,68 +35,26 @@ export interface MaterializeStats {
 
 type State = Record<string, [hash: string, mtimeMs: number, size: number]>;
 
-export class MissingBlobsError extends Error {
-  constructor(readonly missing: Hash[]) {
-    super(`${missing.length} blob(s) are not in the content store`);
-    this.name = 'MissingBlobsError';
-  }
-}
-
 export function materialize(root: string, manifest: Manifest, blobs: BlobSource, options: MaterializeOptions): MaterializeStats {
   const missing = manifest.files.filter((f) => blobs.pathOf(f.hash) === undefined).map((f) => f.hash);
   if (missing.length > 0) throw new MissingBlobsError([...new Set(missing)]);
 
   const stats: MaterializeStats = { written: 0, kept: 0, removed: 0, linked: 0 };
-  const { statePath } = options;
-  const state = readState(statePath);
+  const state = readState(options.statePath);
   fs.mkdirSync(root, { recursive: true });
-
-  const wantFiles = new Map(manifest.files.map((f) => [f.path, f]));
-  const wantLinks = new Map(manifest.links.map((l) => [l.path, l.target]));
-  const wantDirs = new Set(manifest.dirs);
-  for (const p of [...wantFiles.keys(), ...wantLinks.keys()]) {
-    for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) wantDirs.add(d);
-  }
-
-  // Remove what the manifest does not describe (deepest first, so directories empty out).
-  const existing = listTree(root);
-  for (const entry of existing.reverse()) {
-    const abs = inside(root, entry.path);
-    const keep =
-      entry.kind === 'dir' ? wantDirs.has(entry.path) : entry.kind === 'link' ? wantLinks.has(entry.path) : wantFiles.has(entry.path);
-    if (!keep) {
-      fs.rmSync(abs, { recursive: true, force: true });
-      delete state[entry.path];
-      stats.removed++;
-    }
-  }
-
-  for (const dir of [...wantDirs].sort()) {
+  const wanted = new Wanted(manifest);
+  stats.removed = removeUndescribed(root, wanted, state);
+  for (const dir of [...wanted.dirs].sort()) {
     const abs = inside(root, dir);
     const st = lstatOrUndefined(abs);
     if (st && !st.isDirectory()) fs.rmSync(abs, { force: true });
     if (!st || !st.isDirectory()) fs.mkdirSync(abs, { recursive: true });
   }
-
   for (const file of manifest.files) {
-    const abs = inside(root, file.path);
-    const st = lstatOrUndefined(abs);
-    const known = state[file.path];
-    if (st?.isFile() && known && known[0] === file.hash && known[1] === st.mtimeMs && known[2] === st.size) {
-      stats.kept++;
-      continue;
-    }
-    if (st) fs.rmSync(abs, { recursive: true, force: true });
-    const tmp = `${abs}.jrl-${process.pid}.tmp`;
-    fs.copyFileSync(blobs.pathOf(file.hash)!, tmp, fs.constants.COPYFILE_FICLONE);
-    fs.chmodSync(tmp, file.executable ? 0o755 : 0o644);
-    fs.renameSync(tmp, abs);
-    const written = fs.statSync(abs);
-    state[file.path] = [file.hash, written.mtimeMs, written.size];
-    stats.written++;
+    if (writeFile(root, file, blobs, state)) stats.written++;
+    else stats.kept++;
   }
-
-  for (const [p, target] of wantLinks) {
+  for (const [p, target] of wanted.links) {
     const abs = inside(root, p);
     checkLinkTarget(root, abs, target, options);
     const st = lstatOrUndefined(abs);
@@ -109,9 +63,53 @@ export function materialize(root: string, manifest: Manifest, blobs: BlobSource,
     fs.symlinkSync(target, abs);
     stats.linked++;
   }
-
-  fs.writeFileSync(statePath, JSON.stringify(state));
+  writeFileAtomic.sync(options.statePath, JSON.stringify(state), { fsync: false });
   return stats;
+}
+
+/** What the tree must hold: files, links and every directory above them. */
+class Wanted {
+  readonly files: Map<string, FileEntry>;
+  readonly links: Map<string, string>;
+  readonly dirs: Set<string>;
+
+  constructor(manifest: Manifest) {
+    this.files = new Map(manifest.files.map((f) => [f.path, f]));
+    this.links = new Map(manifest.links.map((l) => [l.path, l.target]));
+    this.dirs = new Set(manifest.dirs);
+    for (const p of [...this.files.keys(), ...this.links.keys()]) {
+      for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) this.dirs.add(d);
+    }
+  }
+
+  has(entry: TreeEntry): boolean {
+    return entry.kind === 'dir' ? this.dirs.has(entry.path) : entry.kind === 'link' ? this.links.has(entry.path) : this.files.has(entry.path);
+  }
+}
+
+/** Removes what the manifest does not describe (deepest first, so directories empty out); returns how many. */
+function removeUndescribed(root: string, wanted: Wanted, state: State): number {
+  let removed = 0;
+  for (const entry of listTree(root).reverse()) {
+    if (wanted.has(entry)) continue;
+    fs.rmSync(inside(root, entry.path), { recursive: true, force: true });
+    delete state[entry.path];
+    removed++;
+  }
+  return removed;
+}
+
+/** Puts one file in place unless it is there untouched since we wrote it; true when it was written. */
+function writeFile(root: string, file: FileEntry, blobs: BlobSource, state: State): boolean {
+  const abs = inside(root, file.path);
+  const st = lstatOrUndefined(abs);
+  const known = state[file.path];
+  if (st?.isFile() && known && known[0] === file.hash && known[1] === st.mtimeMs && known[2] === st.size) return false;
+  if (st) fs.rmSync(abs, { recursive: true, force: true });
+  copyFileAtomic(blobs.pathOf(file.hash)!, abs, file.executable ? 0o755 : 0o644);
+  const written = fs.statSync(abs);
+  state[file.path] = [file.hash, written.mtimeMs, written.size];
+  return true;
 }
 
 /** Joins a manifest path to the root and refuses anything that would land outside it. */

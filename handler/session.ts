@@ -6,10 +6,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PathMap } from '../src/pathmap';
+import { sha256 } from '../src/ship/sha256';
+import { PathMap } from './pathmap';
 import { treeDir } from './materialize';
 import type { FileWrite, ProjectPayload, SerializedError, TestEvent } from '../src/protocol';
 
+// Jest 29's and 30's own objects (configs, contexts, results), loaded by path at run time: untyped here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyRecord = Record<string, any>;
 
 export type FileOutcome =
@@ -209,7 +212,7 @@ export class JestSession {
         if (shipped !== undefined) writes.push({ path: this.toLocal.path(file), content: null });
         continue;
       }
-      const hash = crypto.createHash('sha256').update(content).digest('hex');
+      const hash = sha256(content);
       if (hash === shipped) continue;
       writes.push({ path: this.toLocal.path(file), content: content.toString('base64') });
       // The next file of this run sees this content as shipped.
@@ -294,6 +297,7 @@ function jsonClone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a module of the user's Jest, CommonJS or transpiled ESM
 function interop(mod: any): any {
   return mod && mod.__esModule ? mod : { default: mod };
 }

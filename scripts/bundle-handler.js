@@ -5,7 +5,10 @@
 //   dist/handler/index.js   the Lambda entry (index.handler): self-contained, zip-ready
 //   dist/src/index.cjs      the runner Jest loads (the AWS SDK stays external and is loaded
 //                           only for the lambda backend)
+//   dist/src/cli.js         the `jest-runner-remote-lambda` command: a two-line entry into tsc's
+//                           dist/src/cli/main.js (not bundled: the package stays small)
 const esbuild = require('esbuild');
+const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -33,6 +36,11 @@ Promise.all([
   esbuild.build({ ...common, outdir: undefined, outfile: 'dist/src/index.cjs', entryPoints: ['src/index.ts'], external: ['@aws-sdk/*', 'cli-progress'] }),
 ])
   .then((results) => {
+    fs.writeFileSync(
+      path.join(root, 'dist/src/cli.js'),
+      "#!/usr/bin/env node\n'use strict';\nrequire('./cli/main.js').main(process.argv.slice(2)).then((code) => (process.exitCode = code));\n",
+      { mode: 0o755 },
+    );
     if (!process.env.BUNDLE_VERBOSE) return;
     for (const result of results) {
       for (const [file, o] of Object.entries(result.metafile.outputs)) console.log(`${file}: ${o.bytes} bytes`);

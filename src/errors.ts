@@ -1,16 +1,95 @@
-export type ErrorCode = 'OPTIONS' | 'JEST_NOT_FOUND' | 'MIRROR' | 'STORE' | 'DEPLOY' | 'UNSUPPORTED';
+/**
+ * One error model for the runner and the handler: every expected failure is a RemoteRunnerError
+ * with a `code` and one flag, `retryable` (whether another attempt, perhaps in another container,
+ * can succeed). Messages say what happened, with which values, and end with the fix.
+ */
+export type ErrorCode =
+  // set-up of a run: they stop it before any file runs
+  | 'OPTIONS'
+  | 'JEST_NOT_FOUND'
+  | 'MIRROR'
+  | 'STORE'
+  | 'DEPLOY'
+  | 'UNSUPPORTED'
+  // moving a request and its answer
+  | 'TRANSPORT'
+  | 'CANCELLED'
+  | 'PROTOCOL'
+  // the remote side
+  | 'MISSING_BLOBS'
+  | 'HANDLER';
 
-/** Expected failures of the runner: printed without our own stack, always with the fix. */
+export interface RemoteRunnerErrorOptions extends ErrorOptions {
+  /** Another attempt can succeed (a throttle, a reset connection). @default false */
+  retryable?: boolean;
+}
+
+/** Expected failures: printed without our own stack, always with the fix. */
 export class RemoteRunnerError extends Error {
+  readonly retryable: boolean;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: ErrorOptions,
+    options: RemoteRunnerErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.retryable = options.retryable ?? false;
     // Expected errors read like a message, not a crash: no stack of ours (the cause keeps its own).
     this.stack = `${this.name}: ${message}`;
+  }
+}
+
+/** Codes of errors that stop a whole run while it is being prepared (a file's own trouble does not). */
+const STOPS_THE_RUN: ReadonlySet<ErrorCode> = new Set(['OPTIONS', 'JEST_NOT_FOUND', 'MIRROR', 'STORE', 'DEPLOY', 'UNSUPPORTED']);
+
+export function stopsTheRun(error: unknown): error is RemoteRunnerError {
+  return error instanceof RemoteRunnerError && STOPS_THE_RUN.has(error.code);
+}
+
+/** A request or its answer did not make it: says nothing about the test. */
+export class TransportError extends RemoteRunnerError {
+  constructor(message: string, retryable: boolean, options?: ErrorOptions) {
+    super('TRANSPORT', message, { ...options, retryable });
+  }
+}
+
+/** The caller stopped waiting (watch-mode interrupt, Ctrl-C). */
+export class CancelledError extends RemoteRunnerError {
+  constructor() {
+    super('CANCELLED', 'cancelled');
+  }
+}
+
+/**
+ * A message that does not match the protocol's schema. Retryable: a garbled answer is usually the
+ * transport's doing, and another attempt is cheap.
+ */
+export class ProtocolError extends RemoteRunnerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PROTOCOL', message, { ...options, retryable: true });
+  }
+}
+
+/** The shared store refused access (permissions, a missing bucket): retrying cannot help. */
+export class StoreAccessError extends RemoteRunnerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('STORE', message, options);
+  }
+}
+
+/** The handler's content store lacks these blobs: the runner is asked for them. */
+export class MissingBlobsError extends RemoteRunnerError {
+  constructor(readonly missing: string[]) {
+    super('MISSING_BLOBS', `${missing.length} blob(s) are not in the content store`, { retryable: true });
+  }
+}
+
+/** The handler cannot run the request (no room in /tmp, another protocol, an answer too large). */
+export class HandlerFault extends RemoteRunnerError {
+  constructor(message: string, options?: RemoteRunnerErrorOptions) {
+    super('HANDLER', message, options);
   }
 }
 

@@ -3,10 +3,15 @@
  * and the handler (handler/). Both sides parse with these schemas; nothing else is trusted.
  */
 import { z } from 'zod';
+import { ProtocolError } from './errors';
+
+export { ProtocolError };
 
 export const PROTOCOL_VERSION = 2;
 /** Most test files one request may carry. */
 export const MAX_FILES_PER_REQUEST = 32;
+/** Lambda's synchronous invocation payload limit, request and response each, in bytes. */
+export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 
 export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase sha256 hex digest');
 export type Hash = z.infer<typeof HashSchema>;
@@ -51,6 +56,25 @@ export const ManifestSchema = z.object({
   parts: z.array(HashSchema).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
+
+/**
+ * One blob of a manifest's parts (src/ship/manifest-parts.ts): a list of compact entries, each a
+ * file `['f', path, hash, size, 1 if executable]`, a link `['l', path, target]`, a directory
+ * `['d', path]` or a pack directory `['p', path]`.
+ */
+export const ManifestPartSchema = z.array(
+  z.union([
+    z.tuple([z.literal('f'), RelativePathSchema, HashSchema, z.number().int().nonnegative(), z.literal(1).optional()]),
+    z.tuple([z.literal('l'), RelativePathSchema, z.string().min(1)]),
+    z.tuple([z.literal('d'), RelativePathSchema]),
+    z.tuple([z.literal('p'), RelativePathSchema]),
+  ]),
+);
+export type ManifestPart = z.infer<typeof ManifestPartSchema>;
+
+/** The JSON header of a pack (src/ship/pack.ts): its members' hashes and sizes, in the order of their bytes. */
+export const PackHeaderSchema = z.array(z.tuple([HashSchema, z.number().int().nonnegative()]));
+export type PackHeader = z.infer<typeof PackHeaderSchema>;
 
 export const JestRuntimeSchema = z.object({
   /** Version of the user's Jest (`jest-runner` package), e.g. "30.5.2". */
@@ -235,7 +259,10 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     protocolVersion: z.literal(PROTOCOL_VERSION),
     status: z.literal('crashed'),
     error: SerializedErrorSchema,
-    /** Retrying cannot help (permissions, a missing bucket): report at once. */
+    /**
+     * Retrying cannot help (permissions, a missing bucket, no room in /tmp): report at once. The
+     * wire spelling of `retryable: false` (src/errors.ts) in protocol 2.
+     */
     final: z.boolean().optional(),
   }),
 ]);
@@ -252,8 +279,13 @@ export const ResponseEnvelopeSchema = z.discriminatedUnion('status', [
 ]);
 export type ResponseEnvelope = z.infer<typeof ResponseEnvelopeSchema>;
 
-/** A health check (`doctor`, `deploy`): which handler answers, on which Node, with how much /tmp. */
+/**
+ * A health check (`doctor`, `deploy`): which handler answers, on which Node, with how much /tmp.
+ * Any protocol version may ask, so that a handler of another version still says which it is.
+ */
 export const PingRequestSchema = z.object({ protocolVersion: z.number().int(), kind: z.literal('ping') });
+export type PingRequest = z.infer<typeof PingRequestSchema>;
+export const PING_REQUEST: PingRequest = { protocolVersion: PROTOCOL_VERSION, kind: 'ping' };
 export const PongSchema = z.object({
   protocolVersion: z.number().int(),
   status: z.literal('pong'),
@@ -313,10 +345,4 @@ export function checkAt<T>(schema: z.ZodType<T>, value: unknown, where: string):
   return value as T;
 }
 
-export class ProtocolError extends Error {
-  readonly code = 'PROTOCOL';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolError';
-  }
-}
+

@@ -5,20 +5,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO, runJest } from './support/run-jest';
+import { runJest } from './support/run-jest';
+import { writeApp } from './support/temp-app';
 
 let app: string;
 
 beforeAll(() => {
-  app = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-crash-'));
-  fs.mkdirSync(path.join(app, '.git'));
-  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'crash-app', private: true }));
-  fs.writeFileSync(path.join(app, 'jest.config.js'), "module.exports = { runner: 'remote-lambda' };\n");
-  for (let i = 0; i < 4; i++) {
-    fs.writeFileSync(path.join(app, `ok${i}.test.js`), `test('fine ${i}', () => expect(${i}).toBe(${i}));\n`);
-  }
-  fs.writeFileSync(path.join(app, 'crash.test.js'), "test('kills its process', () => { process.kill(process.pid, 'SIGKILL'); });\n");
+  const files: Record<string, string> = { 'crash.test.js': "test('kills its process', () => { process.kill(process.pid, 'SIGKILL'); });\n" };
+  for (let i = 0; i < 4; i++) files[`ok${i}.test.js`] = `test('fine ${i}', () => expect(${i}).toBe(${i}));\n`;
+  app = writeApp(fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-crash-')), { name: 'crash-app', files });
 });
 afterAll(() => fs.rmSync(app, { recursive: true, force: true }));
 

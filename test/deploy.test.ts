@@ -13,8 +13,8 @@ import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unzipSync } from 'fflate';
-import { callerPolicy, deployerPolicy, functionRolePolicy } from '../src/policy';
-import { handlerZip, runtimeFor } from '../src/deploy';
+import { callerPolicy, deployerPolicy, functionRolePolicy } from '../src/cli/policy';
+import { handlerZip, runtimeFor } from '../src/cli/deploy';
 import { freePort } from './support/offline';
 import { REPO } from './support/run-jest';
 

@@ -1,5 +1,5 @@
 import type { Backend, InvokeOptions } from '../src/backends/types';
-import { TransportError } from '../src/backends/types';
+import { TransportError } from '../src/errors';
 import { dispatch, type DispatchItem, type FileOutcome } from '../src/dispatch';
 import { PROTOCOL_VERSION, type ProjectPayload, type RunRequest, type RunResponse } from '../src/protocol';
 

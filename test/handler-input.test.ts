@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execute } from '../handler/execute';
 import { handler } from '../handler/index';
-import { decodePack, encodePackSync } from '../src/pack';
+import { decodePack, encodePackSync } from '../src/ship/pack';
 import { materialize } from '../handler/materialize';
 import { PROTOCOL_VERSION, RunRequestSchema, RunResponseSchema, type Manifest } from '../src/protocol';
-import { LocalBlobStore } from '../src/ship';
+import { LocalBlobStore } from '../src/ship/blob-store';
 
 const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 let work: string;

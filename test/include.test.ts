@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO, comparable, runJest } from './support/run-jest';
+import { writeApp } from './support/temp-app';
 
 const ISOLATE = { JEST_REMOTE_LAMBDA_ISOLATE: '1' };
 let work: string;
@@ -14,25 +15,22 @@ let app: string;
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-include-'));
-  app = path.join(work, 'app');
-  fs.mkdirSync(path.join(app, 'test'), { recursive: true });
-  fs.mkdirSync(path.join(app, '.git')); // the repository root: the mirror does not climb above it
   fs.mkdirSync(path.join(work, 'shared'));
   fs.writeFileSync(path.join(work, 'shared', 'greeting.txt'), 'hello from outside\n');
-  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'include-app', private: true }));
-  fs.writeFileSync(path.join(app, 'jest.config.js'), "module.exports = { runner: 'remote-lambda' };\n");
-  fs.writeFileSync(
-    path.join(app, 'test', 'outside.test.js'),
-    [
-      "const fs = require('fs');",
-      "const path = require('path');",
-      "test('reads a file from a sibling folder', () => {",
-      "  expect(fs.readFileSync(path.join(__dirname, '../../shared/greeting.txt'), 'utf8')).toBe('hello from outside\\n');",
-      '});',
-      '',
-    ].join('\n'),
-  );
+  // (app is the repository root: the mirror does not climb above it)
+  app = writeApp(path.join(work, 'app'), {
+    name: 'include-app',
+    files: {
+      'test/outside.test.js': [
+        "const fs = require('fs');",
+        "const path = require('path');",
+        "test('reads a file from a sibling folder', () => {",
+        "  expect(fs.readFileSync(path.join(__dirname, '../../shared/greeting.txt'), 'utf8')).toBe('hello from outside\\n');",
+        '});',
+        '',
+      ].join('\n'),
+    },
+  });
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 

@@ -243,6 +243,7 @@ test('on a terminal, the packs being checked and uploaded show as progress befor
   delete childEnv.JEST_WORKER_ID;
   delete childEnv.CI;
   const r = spawnSync('script', ['-qfec', jest, '/dev/null'], { cwd, env: childEnv, encoding: 'utf8', timeout: 300_000 });
+  // eslint-disable-next-line no-control-regex -- terminal escape sequences
   const out = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   expect(out).toMatch(/remote-lambda checking and uploading \[[^\]]*\] \d+\/\d+ packs/);
   expect(out.indexOf('remote-lambda checking and uploading')).toBeLessThan(out.indexOf('PASS'));

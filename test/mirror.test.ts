@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildMirror } from '../src/bundle/mirror';
-import { HashCache } from '../src/bundle/hash-cache';
-import { packKey, packsOf } from '../src/pack';
+import { buildMirror } from '../src/mirror/walk';
+import { HashCache } from '../src/mirror/hash-cache';
+import { packKey, packsOf } from '../src/ship/pack';
 
 let work: string;
 beforeEach(() => {

@@ -40,7 +40,7 @@ test('the tarball holds the built runner, the CLI and the handler, the license a
   const size = fs.statSync(tarball).size;
   console.log(`tarball: ${(size / 1024).toFixed(0)} KB, ${files.length} files`);
   expect(size).toBeLessThan(700 * 1024);
-  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, any>;
+  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as { bin: unknown; engines: unknown; exports: Record<string, unknown> };
   expect(manifest.bin).toEqual({ 'jest-runner-remote-lambda': 'dist/src/cli.js' });
   expect(manifest.engines).toEqual({ node: '>=20' });
   expect(manifest.exports['.']).toEqual({ types: './dist/src/index.d.ts', default: './dist/src/index.cjs' });

@@ -1,4 +1,4 @@
-import { PathMap } from '../src/pathmap';
+import { PathMap } from '../handler/pathmap';
 
 const map = new PathMap('/home/dev/app', '/tmp/jrl/root');
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { shouldShowProgress } from '../src/progress';
+import { shouldShowProgress } from '../src/results/progress';
 import { REPO } from './support/run-jest';
 
 const tty = { isTTY: true } as NodeJS.WriteStream;
@@ -40,6 +40,7 @@ describe('in a pseudo-terminal', () => {
     if (env.CI === undefined) delete childEnv.CI;
     const r = spawnSync('script', ['-qfec', jest, '/dev/null'], { cwd: path.join(work, 'app'), env: childEnv, encoding: 'utf8', timeout: 120_000 });
     // (colours and cursor movements removed: a terminal gets them)
+    // eslint-disable-next-line no-control-regex -- terminal escape sequences
     return { status: r.status, out: r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') };
   };
 

@@ -2,7 +2,6 @@
  * Invariants of the Lambda fleet simulator (bench/scale), on small inputs with exact expectations.
  * The simulator is plain CommonJS JavaScript; it is loaded with require and used untyped.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
 export {};
 
 import type { Backend, InvokeOptions } from '../src/backends/types';

@@ -5,7 +5,7 @@
 import type { Backend } from '../src/backends/types';
 import { dispatch, type DispatchItem } from '../src/dispatch';
 import { PROTOCOL_VERSION, type ProjectPayload, type RunRequest, type RunResponse } from '../src/protocol';
-import { CLIENT_SLACK, FileQueue } from '../src/schedule';
+import { CLIENT_SLACK, FileQueue } from '../src/dispatch/schedule';
 
 type F = { name: string; estimateMs?: number | null; project?: string };
 

@@ -8,14 +8,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SNAPSHOT_STEPS, checkSnapshotSteps, snapshotWorkflow, type StepOutcome } from './support/snapshot-workflow';
-import { REPO, runJest } from './support/run-jest';
+import { runJest } from './support/run-jest';
+import { writeApp } from './support/temp-app';
 
 let work: string;
 beforeAll(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-snapshots-'));
-  fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'snapshot-workflow', private: true }));
-  fs.mkdirSync(path.join(work, '.git'));
-  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(work, 'node_modules'));
+  work = writeApp(fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-snapshots-')), { name: 'snapshot-workflow', jestConfig: null });
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 

@@ -5,16 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO, runJest } from './support/run-jest';
+import { runJest } from './support/run-jest';
+import { writeApp } from './support/temp-app';
 
 let app: string;
 beforeAll(() => {
-  app = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-memory-'));
-  fs.mkdirSync(path.join(app, '.git'));
-  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(app, 'node_modules'));
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'memory-app', private: true }));
-  fs.writeFileSync(path.join(app, 'jest.config.js'), "module.exports = { runner: 'remote-lambda' };\n");
-  for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(app, `m${i}.test.js`), `test('reports its worker ${i}', () => console.log(\`pid \${process.pid}\`));\n`);
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 6; i++) files[`m${i}.test.js`] = `test('reports its worker ${i}', () => console.log(\`pid \${process.pid}\`));\n`;
+  app = writeApp(fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-memory-')), { name: 'memory-app', files });
 });
 afterAll(() => fs.rmSync(app, { recursive: true, force: true }));
 

@@ -1,7 +1,9 @@
-import type { Hash, ProjectPayload, RunRequest, RunResponse, TestEvent } from '../protocol';
-import type { ShipStats } from '../ship';
-import type { Mirror } from '../bundle/mirror';
-import type { Progress } from '../progress';
+/**
+ * A backend moves one request to something that runs the handler and brings its answer back: a
+ * worker process on this machine, or a Lambda invocation. Transport only: it neither ships blobs
+ * (src/ship/), nor retries or schedules (src/dispatch/).
+ */
+import type { ProjectPayload, RunRequest, RunResponse, TestEvent } from '../protocol';
 
 export interface InvokeOptions {
   signal: AbortSignal;
@@ -11,29 +13,13 @@ export interface InvokeOptions {
 
 export interface Backend {
   readonly name: string;
-  /** Makes the project's blobs available to the remote side; returns what it had to move. */
-  ship(mirror: Mirror, project: Omit<ProjectPayload, 'preparedRoot'>, progress?: Progress): Promise<{ project: ProjectPayload; stats: ShipStats }>;
   /**
-   * For backends whose remote side can lack blobs (a cold container): makes `missing` reachable for
-   * the next attempt of `request` and returns what to add to it: an inline pack of as many as fit,
-   * or nothing after putting them (back) into a shared store. Throws a TransportError when
-   * nothing can be made to fit.
+   * Sets up what the handler needs beside the blobs before the project's first request (the
+   * embedded backend's shared tree); returns the project as its requests carry it.
    */
-  supply?(request: RunRequest, missing: Hash[]): Promise<Pick<RunRequest, 'pack'>>;
+  prepare?(project: ProjectPayload): Promise<ProjectPayload>;
   /** Moves one request to a worker. Rejects only on transport failure; failing tests resolve. */
   invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse>;
   /** Stops workers and releases resources; a backend kept for watch mode is closed on exit. */
   close(): Promise<void>;
-}
-
-/** A transport-level fault: the file may be retried elsewhere, it says nothing about the test. */
-export class TransportError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'TransportError';
-  }
 }

@@ -30,7 +30,7 @@ export function installTools(dir: string): Tools {
     });
   } catch (error) {
     const e = error as { stderr?: Buffer; message: string };
-    throw new Error(`Could not install ${packages.join(', ')} from the npm registry into ${dir}:\n${e.stderr?.toString() || e.message}`);
+    throw new Error(`Could not install ${packages.join(', ')} from the npm registry into ${dir}:\n${e.stderr?.toString() || e.message}`, { cause: error });
   }
   const entry = (relative: string) => {
     const file = path.join(dir, 'node_modules', relative);

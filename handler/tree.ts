@@ -1,0 +1,124 @@
+/**
+ * The one tree a materializing process (a Lambda container) holds under its prefix: brought to
+ * exactly the manifest of each new project or run from the content store (blobs it lacks come
+ * from the shared store first), moved when the same project arrives from another checkout path,
+ * and never more than one checkout's tree at a time, so no run can read another's files.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { HandlerFault } from '../src/errors';
+import type { Hash, ProjectPayload, RunRequest } from '../src/protocol';
+import type { BlobSource } from '../src/ship/blob-store';
+import { packsOf } from '../src/ship/pack';
+import { fetchPacks } from '../src/ship/s3-fetch';
+import { mbUp } from '../src/ship/sizes';
+import { materialize, treeDir } from './materialize';
+import type { PhaseClock } from './phases';
+
+export class ContainerTree {
+  readonly prefix: string;
+  readonly blobs: BlobSource;
+  /** Called when modules loaded from the tree were dropped: sessions built on them must go. */
+  readonly #onModulesDropped: () => void;
+  /** Which project the tree holds, brought in place for which run. */
+  #key: string | undefined;
+  #run: string | undefined;
+  /** Where the tree is (the prefix joined with its checkout's path). */
+  #at: string | undefined;
+  /** The forwarded variables Jest's modules under the prefix were loaded with. */
+  #modulesEnv: string | undefined;
+
+  constructor(prefix: string, blobs: BlobSource, onModulesDropped: () => void) {
+    this.prefix = prefix;
+    this.blobs = blobs;
+    this.#onModulesDropped = onModulesDropped;
+  }
+
+  holds(request: RunRequest): boolean {
+    return this.#key === request.projectKey && this.#run === request.runId;
+  }
+
+  /** Brings the tree to `project`'s manifest for `request`'s run. */
+  async bringTo(project: ProjectPayload, request: RunRequest, clock: PhaseClock): Promise<void> {
+    const missing = new Map(project.manifest.files.filter((f) => this.blobs.pathOf(f.hash) === undefined).map((f) => [f.hash, f.size]));
+    this.#checkRoom(missing);
+    if (request.store && missing.size > 0) {
+      await fetchPacks(request.store, packsOf(project.manifest, new Set(missing.keys())), this.blobs);
+      clock.lap('fetch');
+    }
+    const dir = this.#placeAt(treeDir(this.prefix, project.localBase));
+    const stats = materialize(dir, project.manifest, this.blobs, { allowExternalLinks: false, statePath: `${this.prefix}.state.json` });
+    if (stats.written + stats.removed + stats.linked > 0) this.#dropModules();
+    clock.lap('materialize');
+    this.#key = project.key;
+    this.#run = request.runId;
+    // Jest's modules read the environment when they load (chalk fixes its colour level then):
+    // loaded under other forwarded variables, they are loaded again under these.
+    const envKey = JSON.stringify([project.env, project.unsetEnv]);
+    if (this.#modulesEnv !== undefined && this.#modulesEnv !== envKey) this.#dropModules();
+    this.#modulesEnv = envKey;
+  }
+
+  /** Makes `dir` the only checkout's tree under the prefix, moving the last one there if it can. */
+  #placeAt(dir: string): string {
+    const previous = this.#at;
+    // A checkout at another path (another developer, another CI workspace) is mostly the same files:
+    // move the tree there and let the reconciliation change only what differs.
+    if (previous !== undefined && previous !== dir && !fs.existsSync(dir) && fs.existsSync(previous) && !nested(previous, dir)) {
+      fs.mkdirSync(path.dirname(dir), { recursive: true });
+      fs.renameSync(previous, dir);
+      this.#dropModules();
+    }
+    this.#at = dir;
+    // Only this project's tree may exist under the prefix: another checkout's tree from an earlier
+    // invocation of this container is removed, so no run can read another's files.
+    let parent = this.prefix;
+    for (const segment of path.relative(this.prefix, dir).split(path.sep)) {
+      if (fs.existsSync(parent)) {
+        for (const name of fs.readdirSync(parent)) if (name !== segment) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+      }
+      parent = path.join(parent, segment);
+    }
+    return dir;
+  }
+
+  /** Blobs this container lacks are stored once and copied into the tree once: both must fit in /tmp. */
+  #checkRoom(missing: Map<Hash, number>): void {
+    const where = path.dirname(this.prefix);
+    let free: number;
+    try {
+      fs.mkdirSync(where, { recursive: true });
+      const st = fs.statfsSync(where);
+      free = st.bavail * st.bsize;
+    } catch {
+      return;
+    }
+    let needed = 0;
+    for (const size of missing.values()) needed += 2 * size;
+    if (needed <= free) return;
+    throw new HandlerFault(
+      `This project needs about ${mbUp(needed)} more in ${where} (its blobs and the tree made from them), but only ${mbUp(free)} is free.\n` +
+        `Give the function more ephemeral storage (npx jest-runner-remote-lambda deploy --ephemeral-storage ${Math.min(10240, Math.ceil((needed * 1.5) / 1024 / 1024 / 512) * 512)}), ` +
+        'or ship less with the "exclude" option.',
+    );
+  }
+
+  /**
+   * Modules loaded outside Jest's sandbox (Jest itself, transformers, babel configs) stay in Node's
+   * require cache; when the files under them changed, they and every session built on them go.
+   */
+  #dropModules(): void {
+    let stale = false;
+    for (const file of Object.keys(require.cache)) {
+      if (file.startsWith(this.prefix + path.sep)) {
+        delete require.cache[file];
+        stale = true;
+      }
+    }
+    if (stale) this.#onModulesDropped();
+  }
+}
+
+function nested(a: string, b: string): boolean {
+  return a.startsWith(b + path.sep) || b.startsWith(a + path.sep);
+}

@@ -1,0 +1,77 @@
+/**
+ * The queue: a free slot takes the next file or files (no static shards) by the rule of
+ * ./schedule.ts: Jest's order (failed first, then new files, then longest first), small files
+ * several to a request, shortest first while the client's thread is the bottleneck. Each request
+ * runs to an outcome per file in ./batch.ts (retries of infrastructure faults, never of a test
+ * failure). No transport code lives here.
+ */
+import type { Backend } from '../backends/types';
+import { MAX_FILES_PER_REQUEST, type FileWrite, type Host, type ProcessOutput, type ProjectPayload, type SerializedError, type TestEvent } from '../protocol';
+import type { Delivery } from '../ship/delivery';
+import { runBatch } from './batch';
+import { ClientMeter } from './client-meter';
+import { FileQueue } from './schedule';
+
+export type FileOutcome =
+  | { kind: 'result'; result: Record<string, unknown>; writes: FileWrite[]; timing: Record<string, number>; host?: Host }
+  | { kind: 'failure'; error: SerializedError; timing?: Record<string, number>; host?: Host }
+  | { kind: 'cancelled' };
+
+export interface DispatchItem {
+  testPath: string;
+  project: ProjectPayload;
+  /** How long the file took last time (Jest's duration cache), if known. */
+  estimateMs?: number;
+}
+
+export interface DispatchOptions {
+  backend: Backend;
+  /** Where a remote side that lacks blobs gets them (src/ship/); none when it shares this disk. */
+  delivery?: Delivery;
+  concurrency: number;
+  retries: number;
+  runId: string;
+  globalConfig: Record<string, unknown>;
+  mode: 'in-band' | 'worker';
+  signal: AbortSignal;
+  /**
+   * Files known to take less than this go several to a request, up to this much estimated time
+   * per request. 0 (the default) sends one file per request.
+   */
+  batchMs?: number;
+  /**
+   * The client's main-thread time per result for the schedule (./schedule.ts); measured when not
+   * given. 0 keeps Jest's order (the caller runs the tests on this thread itself).
+   */
+  clientMsPerFile?: number;
+  changedFiles?: string[];
+  sourcesRelatedToTestsInChangedFiles?: string[];
+  onStart: (item: DispatchItem) => Promise<void>;
+  onEvent: (item: DispatchItem, event: TestEvent) => Promise<void> | void;
+  onOutcome: (item: DispatchItem, outcome: FileOutcome) => Promise<void>;
+  /** Counts infrastructure retries for the summary. */
+  onRetry?: (item: DispatchItem, error: Error) => void;
+  /** What the remote process printed outside the tests' console (answered requests only). */
+  onOutput?: (output: ProcessOutput) => void;
+}
+
+export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
+  const queue = new FileQueue(items, { concurrency: options.concurrency, batchMs: options.batchMs ?? 0, maxFilesPerRequest: MAX_FILES_PER_REQUEST });
+  const client = new ClientMeter(items.length, options.clientMsPerFile);
+  const batchOptions: DispatchOptions = {
+    ...options,
+    onOutcome: async (item, outcome) => {
+      await options.onOutcome(item, outcome);
+      client.finished();
+    },
+  };
+  const take = () => (options.signal.aborted ? [] : queue.take(client.load()));
+  const lane = async () => {
+    for (let batch = take(); batch.length > 0; batch = take()) {
+      for (const item of batch) await options.onStart(item);
+      await runBatch(batch, batchOptions);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, lane));
+}
+

@@ -1,0 +1,135 @@
+/**
+ * The "prepare" step of a run: for every Jest project among the test files, once, the mirror of
+ * what its files need, its description, delivery of its blobs (src/ship/) and whatever the backend
+ * sets up before the first request. Hashing and uploading show a progress bar on a terminal.
+ */
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Test } from '@jest/test-result';
+import type { Config } from '@jest/types';
+import type { Backend } from '../backends/types';
+import type { DispatchItem } from '../dispatch';
+import { stopsTheRun } from '../errors';
+import type { RunSettings } from '../options';
+import type { Hash, ProjectPayload } from '../protocol';
+import type { Progress } from '../results/progress';
+import { NO_SHIP_STATS, type ShipStats } from '../ship/blob-store';
+import type { Delivery } from '../ship/delivery';
+import { sha256 } from '../ship/sha256';
+import { HashCache } from './hash-cache';
+import { describeProject } from './project';
+import { buildMirror, type Mirror } from './walk';
+
+export interface PreparedRun {
+  items: DispatchItem[];
+  /** The Jest test each item stands for. */
+  tests: Map<DispatchItem, Test>;
+  /** Files whose project could not be prepared: reported as failed, never dispatched. */
+  failures: Array<[Test, Error]>;
+}
+
+export class ProjectPreparer {
+  readonly timing = { mirror: 0, ship: 0 };
+  readonly shipped: ShipStats = { ...NO_SHIP_STATS };
+  readonly hashes: HashCache;
+  readonly #settings: RunSettings;
+  readonly #globalConfig: Config.GlobalConfig;
+  readonly #backend: Backend;
+  readonly #delivery: Delivery;
+  readonly #progress: Progress;
+  readonly #projects = new Map<string, Promise<ProjectPayload>>();
+  /** Project key -> whether a local file was shipped with it (for the "not shipped" hint). */
+  readonly #shippedFiles = new Map<Hash, (file: string) => boolean>();
+
+  constructor(settings: RunSettings, globalConfig: Config.GlobalConfig, connection: { backend: Backend; delivery: Delivery }, first: Config.ProjectConfig, progress: Progress) {
+    this.#settings = settings;
+    this.#globalConfig = globalConfig;
+    this.#backend = connection.backend;
+    this.#delivery = connection.delivery;
+    this.#progress = progress;
+    // One hash cache per checkout and project, so a run reads only what concerns its own tree.
+    this.hashes = new HashCache(path.join(settings.cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`));
+    let hashing = false;
+    this.hashes.onMiss = () => {
+      if (!hashing) {
+        hashing = true;
+        progress.phase('hashing', Math.max(this.hashes.size, 1), 'files');
+      }
+      progress.tick();
+    };
+  }
+
+  /** Every file's project, prepared once per project; a set-up error stops the run, others fail their files. */
+  async prepare(tests: Test[]): Promise<PreparedRun> {
+    const run: PreparedRun = { items: [], tests: new Map(), failures: [] };
+    for (const test of tests) {
+      try {
+        const item: DispatchItem = { testPath: test.path, project: await this.#project(test), estimateMs: (test as { duration?: number }).duration ?? undefined };
+        run.tests.set(item, test);
+        run.items.push(item);
+      } catch (error) {
+        if (stopsTheRun(error)) throw error;
+        run.failures.push([test, error as Error]);
+      }
+    }
+    this.hashes.save();
+    this.hashes.onMiss = undefined;
+    this.#progress.stop();
+    return run;
+  }
+
+  shippedFile(projectKey: Hash): (file: string) => boolean {
+    return this.#shippedFiles.get(projectKey) ?? (() => false);
+  }
+
+  #project(test: Test): Promise<ProjectPayload> {
+    const config = test.context.config;
+    let payload = this.#projects.get(config.id);
+    if (!payload) {
+      payload = this.#prepareProject(test);
+      this.#projects.set(config.id, payload);
+    }
+    return payload;
+  }
+
+  async #prepareProject(test: Test): Promise<ProjectPayload> {
+    let t = performance.now();
+    const mirror = this.#mirror(test.context.config);
+    this.timing.mirror += performance.now() - t;
+    t = performance.now();
+    const project = describeProject(test, mirror, this.#settings);
+    const stats = await this.#delivery.ship(project, this.#progress);
+    const payload = this.#backend.prepare ? await this.#backend.prepare(project.payload) : project.payload;
+    const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
+    this.#shippedFiles.set(payload.key, this.#settings.inPlace ? () => true : (file) => inMirror.has(file));
+    for (const k of Object.keys(this.shipped) as Array<keyof ShipStats>) this.shipped[k] += stats[k];
+    this.timing.ship += performance.now() - t;
+    return payload;
+  }
+
+  /** In place (the embedded backend's default) there is nothing to describe, hash or ship. */
+  #mirror(config: Config.ProjectConfig): Mirror {
+    if (this.#settings.inPlace) return { localBase: config.rootDir, manifest: { files: [], links: [], dirs: [] }, sources: new Map(), bytes: 0 };
+    const { options, cacheDir, remote } = this.#settings;
+    return buildMirror(
+      {
+        rootDir: config.rootDir,
+        roots: config.roots,
+        cwd: config.cwd,
+        include: options.include,
+        exclude: options.exclude,
+        skipDirs: [config.cacheDirectory, cacheDir, this.#globalConfig.coverageDirectory ?? path.join(config.rootDir, 'coverage')],
+        configStrings: stringsOf(config),
+        nodeModules: remote ? 'ship' : 'link',
+      },
+      this.hashes,
+    );
+  }
+}
+
+function stringsOf(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsOf(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) stringsOf(v, out);
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * Runner options: one zod schema validates them wherever they come from (see ./resolve.ts for
+ * the precedence), and gives users their type (`RemoteLambdaOptions`).
+ */
+import { z } from 'zod';
+
+export const RemoteLambdaOptionsSchema = z
+  .object({
+    /**
+     * Where test files run: `local` is the embedded pool of worker processes on this machine,
+     * `lambda` an AWS Lambda function running this package's handler.
+     * @default "local"
+     */
+    backend: z.enum(['local', 'lambda']).default('local'),
+    /**
+     * Name or ARN of the Lambda function (backend `lambda`).
+     */
+    function: z.string().min(1).optional(),
+    /**
+     * Version or alias of the function to invoke.
+     */
+    qualifier: z.string().min(1).optional(),
+    /**
+     * AWS region of the function.
+     * @default the SDK's region chain (AWS_REGION, profile)
+     */
+    region: z.string().min(1).optional(),
+    /**
+     * S3 bucket used as the shared content store (backend `lambda`): only packs the bucket lacks
+     * are uploaded, and cold containers download what they need from it instead of asking the
+     * runner. Without it, blobs travel inside invocations (6 MB each). Results too large for a
+     * Lambda response come back through it too.
+     */
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)')
+      .optional(),
+    /**
+     * Key prefix inside the bucket (end it with "/").
+     * @default "jest-runner-remote-lambda/"
+     */
+    bucketPrefix: z
+      .string()
+      .max(512)
+      .refine((p) => p === '' || p.endsWith('/'), 'must be empty or end with "/"')
+      .default('jest-runner-remote-lambda/'),
+    /**
+     * Invocations in flight at once on the lambda backend (independent of local cores).
+     * @default 50
+     */
+    concurrency: z.number().int().min(1).max(10_000).default(50),
+    /**
+     * Lambda backend: files that took less than this many milliseconds last time (Jest's own
+     * timings) go several to one invocation, up to this much estimated time per invocation, so
+     * small files do not each pay an invocation's overhead. 0 sends one file per invocation.
+     * @default 250
+     */
+    batchMs: z.number().int().min(0).max(60_000).default(250),
+    /**
+     * Longest wait for one invocation's answer, in milliseconds (Lambda stops a function at 15 min).
+     * @default 910000
+     */
+    invokeTimeoutMs: z.number().int().min(1_000).default(910_000),
+    /**
+     * Names of environment variables forwarded to remote runs, beside NODE_ENV, TZ, CI, LANG and
+     * LC_ALL. Nothing else crosses: credentials and tokens stay on this machine.
+     * @default []
+     */
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected environment variable names')).default([]),
+    /**
+     * Worker processes of the local backend.
+     * @default Jest's --maxWorkers (-w), 1 with --runInBand (-i)
+     */
+    workers: z.number().int().min(1).optional(),
+    /**
+     * Local backend: run each file in a private mirror of the project, as the lambda backend does,
+     * instead of in place in your checkout (the default, like Jest's own runner). Shows on this
+     * machine what a remote run would lack (files outside the roots, say).
+     * @default false
+     */
+    isolate: z.boolean().default(false),
+    /**
+     * Extra files or folders to ship (relative to rootDir or absolute), for files a test reads
+     * from outside the project's roots.
+     * @default []
+     */
+    include: z.array(z.string().min(1)).default([]),
+    /**
+     * Globs (relative to rootDir) of files never shipped, e.g. large assets tests do not read.
+     * @default []
+     */
+    exclude: z.array(z.string().min(1)).default([]),
+    /**
+     * How often a file is retried after an infrastructure fault (never after a test failure).
+     * @default 2
+     */
+    retries: z.number().int().min(0).max(10).default(2),
+    /**
+     * Print per-phase timings (mirror, ship, invoke, run) after the run.
+     * @default false
+     */
+    debug: z.boolean().default(false),
+    /**
+     * Where the runner keeps its content store, hash cache and run directories.
+     * @default "<Jest cacheDirectory>/remote-lambda"
+     */
+    cacheDirectory: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type RemoteLambdaOptions = z.input<typeof RemoteLambdaOptionsSchema>;
+export type ResolvedOptions = z.output<typeof RemoteLambdaOptionsSchema>;
+
+export const ENV_PREFIX = 'JEST_REMOTE_LAMBDA_';
+export const OPTION_NAMES = Object.keys(RemoteLambdaOptionsSchema.shape) as Array<keyof ResolvedOptions>;
+export const CONFIG_FILE_NAMES = ['remote-lambda.config.json', 'remote-lambda.config.js', 'remote-lambda.config.cjs'];
+
+export function envName(option: string): string {
+  return ENV_PREFIX + option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+}
+
+/** Typed helper for jest.config.ts: `runner: ['remote-lambda', defineRemoteLambdaOptions({...})]`. */
+export function defineRemoteLambdaOptions(options: RemoteLambdaOptions): RemoteLambdaOptions {
+  return options;
+}

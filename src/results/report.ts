@@ -1,0 +1,135 @@
+/**
+ * The "report" step of a run: each file's outcome becomes the event Jest's scheduler expects
+ * (`test-file-success` with a native TestResult, or `test-file-failure`), snapshot files come back
+ * into the checkout, and the run ends with its summary line (and, with `debug`, its phases).
+ */
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Test, TestEvents, TestResult } from '@jest/test-result';
+import type Emittery from 'emittery';
+import type { LambdaBackend } from '../backends/lambda/invoke';
+import type { InvocationStats } from '../backends/lambda/billing';
+import type { Connection } from '../backends/registry';
+import type { DispatchItem, FileOutcome } from '../dispatch';
+import type { PreparedRun, ProjectPreparer } from '../mirror/prepare';
+import type { RunSettings } from '../options';
+import type { Host, ProcessOutput } from '../protocol';
+import { NO_SHIP_STATS } from '../ship/blob-store';
+import type { DeliveryStats } from '../ship/delivery';
+import { shouldShowProgress } from './progress';
+import { lambdaSummary, localSummary, statsSince } from './summary';
+import { toJestError, toTestResult } from './test-result';
+import { applyWrites } from './writes';
+
+export class RunReport {
+  readonly #events: Emittery<TestEvents>;
+  readonly #settings: RunSettings;
+  readonly #connection: Connection;
+  readonly #started: number;
+  /** Counters of a connection kept across watch-mode runs, at this run's start. */
+  readonly #statsAtStart: { invocations?: InvocationStats; delivery: DeliveryStats };
+  readonly #hosts = new Map<string, Host>();
+  readonly #handlerTiming: Record<string, number> = {};
+  #dispatchStarted = 0;
+  #retries = 0;
+  #run: PreparedRun = { items: [], tests: new Map(), failures: [] };
+  #preparer: ProjectPreparer | undefined;
+
+  /** `started`: when Jest handed the files over (performance.now()). */
+  constructor(events: Emittery<TestEvents>, settings: RunSettings, connection: Connection, started: number) {
+    this.#events = events;
+    this.#started = started;
+    this.#settings = settings;
+    this.#connection = connection;
+    this.#statsAtStart = { invocations: this.#lambda && { ...this.#lambda.stats }, delivery: { ...connection.delivery.stats } };
+  }
+
+  /** The prepared files, before dispatch; those that could not be prepared fail now. */
+  async prepared(run: PreparedRun, preparer: ProjectPreparer): Promise<void> {
+    this.#run = run;
+    this.#preparer = preparer;
+    for (const [test, error] of run.failures) {
+      await this.#events.emit('test-file-start', [test]);
+      await this.#events.emit('test-file-failure', [test, toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack })]);
+    }
+    this.#dispatchStarted = performance.now();
+  }
+
+  async start(item: DispatchItem): Promise<void> {
+    await this.#events.emit('test-file-start', [this.#test(item)]);
+  }
+
+  retried(): void {
+    this.#retries++;
+  }
+
+  /** What a remote process printed outside the tests' console, where a worker's would appear. */
+  output(output: ProcessOutput): void {
+    if (output.stdout) process.stdout.write(output.stdout);
+    if (output.stderr) process.stderr.write(output.stderr);
+  }
+
+  async outcome(item: DispatchItem, outcome: FileOutcome): Promise<void> {
+    const test = this.#test(item);
+    if (outcome.kind === 'cancelled') return;
+    for (const [phase, ms] of Object.entries(outcome.timing ?? {})) this.#handlerTiming[phase] = (this.#handlerTiming[phase] ?? 0) + ms;
+    if (outcome.host) this.#hosts.set(JSON.stringify(outcome.host), outcome.host);
+    if (outcome.kind === 'failure') {
+      await this.#events.emit('test-file-failure', [test, toJestError(outcome.error)]);
+      return;
+    }
+    try {
+      applyWrites(outcome.writes, [test.context.config.rootDir, ...test.context.config.roots]);
+    } catch (error) {
+      await this.#events.emit('test-file-failure', [test, toJestError({ message: (error as Error).message })]);
+      return;
+    }
+    const shipped = this.#preparer!.shippedFile(item.project.key);
+    const result = toTestResult(test.path, outcome.result, { shipped, mapsDir: path.join(this.#settings.cacheDir, 'v8-source-maps') });
+    await this.#events.emit('test-file-success', [test, result as TestResult]);
+  }
+
+  /** The summary line (Lambda, or on a terminal), and the phases with `debug`. */
+  finish(display: { silent?: boolean; json?: boolean }): void {
+    const files = this.#run.items.length;
+    const shipped = this.#preparer?.shipped ?? NO_SHIP_STATS;
+    const { options, workers } = this.#settings;
+    const delivery = statsSince(this.#connection.delivery.stats, this.#statsAtStart.delivery);
+    if (this.#lambda && !display.silent) {
+      // (a connection kept for watch mode counts across runs: this run's share only)
+      const stats = statsSince(this.#lambda.stats, this.#statsAtStart.invocations!);
+      process.stderr.write(`${lambdaSummary({ files, retries: this.#retries, shipped, stats, delivery, hosts: [...this.#hosts.values()], bucket: options.bucket })}\n`);
+    } else if (!this.#lambda && shouldShowProgress(display)) {
+      process.stderr.write(`${localSummary({ files, retries: this.#retries, shipped, workers, isolate: options.isolate })}\n`);
+    }
+    if (options.debug) process.stderr.write(this.#debugLines(delivery));
+  }
+
+  #debugLines(delivery: DeliveryStats): string {
+    const { backend } = this.#connection;
+    const files = this.#run.items.length;
+    const preparer = this.#preparer!;
+    const { shipped, timing, hashes } = preparer;
+    const now = performance.now();
+    // requests as this side timed them, minus the tests' own run time inside the handler
+    const perFile = files ? ((this.#handlerTiming.request ?? 0) - (this.#handlerTiming.run ?? 0)) / files : 0;
+    return (
+      `[remote-lambda] backend=${backend.name} workers=${this.#settings.workers || 'in-band'} files=${files} retries=${this.#retries} ` +
+      `mirror=${timing.mirror.toFixed(0)}ms ship=${timing.ship.toFixed(0)}ms dispatch=${(now - this.#dispatchStarted).toFixed(0)}ms ` +
+      `total=${(now - this.#started).toFixed(0)}ms hashed=${hashes.misses} cached=${hashes.hits} ` +
+      `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)` +
+      `${this.#lambda ? ` inline=${delivery.inlineBytes} B` : ''}\n` +
+      `[remote-lambda] handler (sum over files, request = as timed here): ${Object.entries(this.#handlerTiming)
+        .map(([k, v]) => `${k}=${v.toFixed(0)}ms`)
+        .join(' ')}; overhead outside the test run ≈ ${perFile.toFixed(1)} ms/file\n`
+    );
+  }
+
+  get #lambda(): LambdaBackend | undefined {
+    return this.#connection.backend.name === 'lambda' ? (this.#connection.backend as LambdaBackend) : undefined;
+  }
+
+  #test(item: DispatchItem): Test {
+    return this.#run.tests.get(item)!;
+  }
+}
