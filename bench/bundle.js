@@ -7,25 +7,26 @@
  * file). Peak RSS is the process's own, sampled. The project is generated: 5,000 source modules
  * and 1,000 test files, plus (lambda) a real node_modules (this repository's, linked in).
  *
- *   node bench/bundle.js [--modules=5000] [--tests=1000] [--runs=3] [--json=bench/results/bundle.json]
+ *   node bench/bundle.js [--modules=5000] [--tests=1000] [--runs=3] [--json=bench/results/bundle.json] [--quick]
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
-const { buildMirror } = require('../dist/src/bundle/mirror');
-const { HashCache } = require('../dist/src/bundle/hash-cache');
-const { LocalBlobStore } = require('../dist/src/ship');
-const { packsOf } = require('../dist/src/pack');
-const { splitManifest } = require('../dist/src/manifest-parts');
+const { buildMirror } = require('../dist/src/mirror/walk');
+const { HashCache } = require('../dist/src/mirror/hash-cache');
+const { LocalBlobStore } = require('../dist/src/ship/blob-store');
+const { packsOf } = require('../dist/src/ship/pack');
+const { splitManifest } = require('../dist/src/ship/manifest-parts');
+
+const { benchArgs, printFigures } = require('./support/args');
 
 const REPO = path.resolve(__dirname, '..');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
-const MODULES = Number(flag('modules', '5000'));
-const TESTS = Number(flag('tests', '1000'));
-const RUNS = Number(flag('runs', '3'));
-const JSON_OUT = flag('json', path.resolve(__dirname, 'results/bundle.json'));
+const args = benchArgs('bundle', { defaults: { modules: 5000, tests: 1000, runs: 3 }, quick: { modules: 200, tests: 40, runs: 1 } });
+const MODULES = args.modules;
+const TESTS = args.tests;
+const RUNS = args.runs;
+const JSON_OUT = args.json;
 
 
 function generate(dir) {
@@ -84,7 +85,7 @@ function main() {
   try {
     const project = path.join(work, 'project');
     generate(project);
-    const local = measure('local', project, 'link', (mirror, r, phase) => {
+    const local = measure('local', project, 'link', (mirror, r) => {
       const t = performance.now();
       new LocalBlobStore(path.join(work, `store-${r}`)).add(mirror.sources);
       return performance.now() - t;
@@ -114,6 +115,8 @@ function main() {
     fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
     fs.writeFileSync(JSON_OUT, JSON.stringify({ date: new Date().toISOString(), modules: MODULES, tests: TESTS, runs: RUNS, node: process.version, local, lambda, peakRssBytes: peakRss }, null, 2));
     fs.writeFileSync(JSON_OUT.replace(/\.json$/, '.md'), `${lines.join('\n')}\n\nReproduce: \`npm run build && node bench/bundle.js\`\n`);
+    const rates = (m) => ({ files: m.files, coldFilesPerSecond: perSecond(m.files, m.coldMirrorMs), warmFilesPerSecond: perSecond(m.files, m.warmMirrorMs) });
+    printFigures({ modules: MODULES, tests: TESTS, local: rates(local), lambda: rates(lambda), peakRssBytes: peakRss });
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -8,18 +8,19 @@
  * request building, transport (IPC or HTTP invoke), materializing, Jest environment set-up, result
  * mapping. "overhead" is the runner's own figure: (dispatch time - summed in-handler test time) / files.
  *
- *   node bench/lambda-overhead.js [--files=40] [--runs=5] [--json=bench/results/lambda-overhead.json]
+ *   node bench/lambda-overhead.js [--files=40] [--runs=5] [--json=bench/results/lambda-overhead.json] [--quick]
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { consumerProject, emulators, runJest, median } = require('./support/lambda-env');
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
-const FILES = Number(flag('files', '40'));
-const RUNS = Number(flag('runs', '5'));
-const JSON_OUT = flag('json', path.resolve(__dirname, 'results/lambda-overhead.json'));
+const { benchArgs, printFigures } = require('./support/args');
+
+const args = benchArgs('lambda-overhead', { defaults: { files: 40, runs: 5 }, quick: { files: 4, runs: 1 } });
+const FILES = args.files;
+const RUNS = args.runs;
+const JSON_OUT = args.json;
 
 async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-bench-overhead-'));
@@ -39,7 +40,7 @@ async function main() {
   };
   const samples = Object.fromEntries(Object.keys(sides).map((k) => [k, []]));
   try {
-    for (const [name, env] of Object.entries(sides)) runJest(suite, env); // warm-up: workers, containers, caches
+    for (const env of Object.values(sides)) runJest(suite, env); // warm-up: workers, containers, caches
     for (let r = 0; r < RUNS; r++) {
       const names = Object.keys(sides);
       const order = r % 2 === 0 ? names : [...names].reverse();
@@ -80,6 +81,7 @@ async function main() {
   fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
   fs.writeFileSync(JSON_OUT, JSON.stringify({ date: new Date().toISOString(), files: FILES, runs: RUNS, node: process.version, summary, ratio, batchedRatio, samples }, null, 2));
   fs.writeFileSync(JSON_OUT.replace(/\.json$/, '.md'), `${lines.join('\n')}\n\nReproduce: \`node bench/lambda-overhead.js --files=${FILES} --runs=${RUNS}\`\n`);
+  printFigures({ files: FILES, runs: RUNS, overheadMsPerFile: Object.fromEntries(Object.entries(summary).map(([n, s]) => [n, s.overheadMsPerFile])), ratio, batchedRatio });
 }
 
 main().catch((error) => {

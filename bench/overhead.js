@@ -3,9 +3,10 @@
  * Wall time of Jest's default runner vs ours (embedded local backend) on the same project, same
  * worker count, runs alternating (A B, B A, ...) so machine noise hits both sides alike.
  *
- *   node bench/overhead.js [--runs=5] [--workers=N] [--json=out.json] [project dirs...]
+ *   node bench/overhead.js [--runs=5] [--workers=N] [--json=out.json] [--quick] [project dirs...]
  *
- * Without project dirs it uses every example that passes with both runners. "cold" gives each
+ * Without project dirs it uses every example that passes with both runners (with --quick: one run
+ * of examples/typescript-basics). "cold" gives each
  * run a fresh Jest cacheDirectory (so transforms, our hash cache, content store and run
  * directories all start empty); "warm" reuses one per runner after a warm-up run.
  */
@@ -14,16 +15,17 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const { benchArgs, printFigures } = require('./support/args');
+
 const REPO = path.resolve(__dirname, '..');
-const args = process.argv.slice(2);
-const flag = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
-const runs = Number(flag('runs', '5'));
-const workers = flag('workers', undefined);
-const jsonOut = flag('json', undefined);
+const args = benchArgs('overhead', { defaults: { runs: 5, workers: '' }, quick: { runs: 1 } });
+const runs = args.runs;
+const workers = args.workers || undefined;
 const ENV = { 'native-esm': { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' } };
 const SKIP = new Set(['failures']); // fails on purpose; timing a failing suite says little
 
-const projects = args.filter((a) => !a.startsWith('--')).map((p) => path.resolve(p));
+const projects = args.positionals.map((p) => path.resolve(p));
+if (projects.length === 0 && args.quick) projects.push(path.join(REPO, 'examples', 'typescript-basics'));
 if (projects.length === 0) {
   const examples = path.join(REPO, 'examples');
   for (const name of fs.readdirSync(examples).sort()) {
@@ -91,4 +93,6 @@ for (const cwd of projects) {
   if (new Set(seen).size > 1) console.log(`warning: ${name} exited differently between runners: ${[...statuses].filter((s) => s.startsWith(`${name}:`)).join(', ')}`);
 }
 console.log(`geometric mean ratio: cold ${geo('cold').toFixed(2)}x, warm ${geo('warm').toFixed(2)}x`);
-if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify({ runs, workers: workers ?? null, rows, geomean: { cold: geo('cold'), warm: geo('warm') } }, null, 2));
+fs.mkdirSync(path.dirname(args.json), { recursive: true });
+fs.writeFileSync(args.json, JSON.stringify({ runs, workers: workers ?? null, rows, geomean: { cold: geo('cold'), warm: geo('warm') } }, null, 2));
+printFigures({ runs, projects: rows.map(({ project, mode, ratio }) => ({ project, mode, ratio })), geomean: { cold: geo('cold'), warm: geo('warm') } });

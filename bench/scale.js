@@ -7,10 +7,13 @@
 //   node bench/scale.js                      the default grid, every suite in bench/data, 3 reps
 //   node bench/scale.js --seed=7 --reps=5 --files=1000,10000 --concurrency=10,100 --suites=luxon
 //   node bench/scale.js --networkRttMs=80 --out=/tmp/scale-far   any parameter of bench/scale/params.js
+//   node bench/scale.js --quick              one suite, two points, one rep (what npm test runs)
 //
 // Writes <out>.md, <out>.json and <out>.png (default bench/results/scale.*). See bench/results/scale.md.
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
+const { parseArgs } = require('node:util');
 const { DEFAULTS } = require('./scale/params');
 const { runGrid, CORE_STRATEGIES } = require('./scale/grid');
 const report = require('./scale/report');
@@ -28,28 +31,41 @@ const FLAGS = {
   plot: true,
   out: path.join(__dirname, 'results', 'scale'),
 };
+/** --quick: one suite, two points, one rep, results in a temporary folder (what `npm test` runs). */
+const QUICK = { reps: 1, files: [1000], concurrency: [10, 100], suites: ['dayjs'], main: 'dayjs', sensitivity: false, plot: false, out: path.join(os.tmpdir(), 'jrl-bench-quick', 'scale') };
 
-function parseArgs(argv) {
-  const flags = { ...FLAGS };
-  const params = { ...DEFAULTS };
-  for (const arg of argv) {
-    const m = /^--(no-)?([A-Za-z0-9]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unexpected argument ${arg} (flags look like --name=value)`);
-    const [, no, name, raw] = m;
-    const value = no ? false : raw === undefined ? true : raw;
-    if (name in FLAGS) {
-      if (name === 'files' || name === 'concurrency') flags[name] = String(value).split(',').map(Number);
-      else if (name === 'suites') flags[name] = String(value).split(',');
-      else if (typeof FLAGS[name] === 'number') flags[name] = Number(value);
-      else flags[name] = value;
-    } else if (name in DEFAULTS) {
-      params[name] = typeof DEFAULTS[name] === 'number' ? Number(value) : typeof DEFAULTS[name] === 'boolean' ? value === true || value === 'true' : value;
-      if (Number.isNaN(params[name])) throw new Error(`--${name} needs a number`);
-    } else {
-      throw new Error(`unknown flag --${name}; flags: ${Object.keys(FLAGS).join(', ')}; parameters: ${Object.keys(DEFAULTS).join(', ')}`);
-    }
+/** --name=value for every flag above and every parameter of bench/scale/params.js; --no-<name> turns a boolean off. */
+function parseFlags(argv) {
+  const options = {};
+  for (const [name, value] of [...Object.entries(FLAGS), ...Object.entries(DEFAULTS)]) {
+    if (typeof value === 'boolean') {
+      options[name] = { type: 'boolean' };
+      options[`no-${name}`] = { type: 'boolean' };
+    } else options[name] = { type: 'string' };
   }
-  return { flags, params };
+  options.quick = { type: 'boolean' };
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true }));
+  } catch (error) {
+    throw new Error(`${error.message}\nflags: ${Object.keys(FLAGS).join(', ')}, quick; parameters: ${Object.keys(DEFAULTS).join(', ')}`, { cause: error });
+  }
+  const flags = { ...FLAGS, ...(values.quick ? QUICK : {}) };
+  const params = { ...DEFAULTS };
+  for (const [name, raw] of Object.entries(values)) {
+    if (name === 'quick') continue;
+    const key = name.startsWith('no-') ? name.slice(3) : name;
+    const value = name.startsWith('no-') ? !raw : raw;
+    const target = key in FLAGS ? flags : params;
+    const fallback = key in FLAGS ? FLAGS[key] : DEFAULTS[key];
+    if (key === 'files' || key === 'concurrency') target[key] = String(value).split(',').map(Number);
+    else if (key === 'suites') target[key] = String(value).split(',');
+    else if (typeof fallback === 'number') {
+      target[key] = Number(value);
+      if (Number.isNaN(target[key])) throw new Error(`--${key} needs a number`);
+    } else target[key] = value;
+  }
+  return { flags, params, quick: Boolean(values.quick) };
 }
 
 function loadDistributions(names) {
@@ -87,7 +103,7 @@ const SENSITIVITY = [
 
 async function main() {
   const started = Date.now();
-  const { flags, params } = parseArgs(process.argv.slice(2));
+  const { flags, params } = parseFlags(process.argv.slice(2));
   const distributions = loadDistributions(flags.suites);
   const mainSuite = distributions.some((d) => d.name === flags.main) ? flags.main : distributions[0].name;
   const grid = { files: flags.files, concurrency: flags.concurrency, reps: flags.reps, seed: flags.seed, params };
@@ -142,6 +158,8 @@ async function main() {
   fs.writeFileSync(`${flags.out}.md`, md);
   if (flags.plot) await renderPng(rows, mainSuite, `${flags.out}.png`);
   console.log(`\nwrote ${flags.out}.{md,json${flags.plot ? ',png' : ''}} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const summary = report.targetSummary(rows);
+  console.log(JSON.stringify({ suites: Object.keys(bySuite), ...summary }));
 }
 
 main().catch((error) => {

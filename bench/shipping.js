@@ -6,22 +6,21 @@
  * The project: examples/typescript-basics in a consumer that installed jest, ts-jest, typescript, @types/jest
  * and the runner from its tarball.
  *
- *   node bench/shipping.js [--json=bench/results/shipping.json]
+ *   node bench/shipping.js [--json=bench/results/shipping.json] [--quick]
+ * (--quick: the same runs, results into a temporary folder; the project is small either way)
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startOffline } = require('../test/support/offline');
-const { encodePackSync } = require('../dist/src/pack');
-const { sha256 } = require('../dist/src/bundle/hash-cache');
+const { encodePackSync } = require('../dist/src/ship/pack');
+const { sha256 } = require('../dist/src/ship/sha256');
+const { benchArgs, printFigures } = require('./support/args');
 const { REPO, consumerProject, emulators, runJest } = require('./support/lambda-env');
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
-const JSON_OUT = flag('json', path.resolve(__dirname, 'results/shipping.json'));
+const JSON_OUT = benchArgs('shipping').json;
 const CHANGED = 'src/stack.ts';
 
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const mb = (n) => `${(n / 1024 / 1024).toFixed(2)} MB`;
 
 async function main() {
@@ -45,10 +44,11 @@ async function main() {
     results.s3 = { first, second, changed: third, changedFile: { path: CHANGED, bytes: bytes.length, packBytes: filePack } };
     rows.push(['S3, first run (empty bucket, cold container)', first], ['S3, second run, nothing changed', second], [`S3, after changing ${CHANGED}`, third]);
 
-    // Without a bucket: a fresh emulator, so its container starts cold.
+    // Without a bucket: a fresh emulator, so its container starts cold. (The bucket variable of the
+    // shared stack is cleared: this emulator's function has no S3 endpoint to reach it by.)
     const cold = await startOffline(REPO, path.join(work, 'lambda-tmp-inline'), path.join(work, 'service-inline'));
     try {
-      const inlineEnv = { ...emu.env, AWS_ENDPOINT_URL_LAMBDA: cold.endpoint };
+      const inlineEnv = { ...emu.env, JEST_REMOTE_LAMBDA_BUCKET: '', AWS_ENDPOINT_URL_LAMBDA: cold.endpoint };
       const inlineCache = ['--cacheDirectory', path.join(work, 'jest-cache-inline')];
       const i1 = runJest(suite, inlineEnv, inlineCache);
       fs.appendFileSync(file, `\nexport const benchmarkMarker2 = ${Date.now()};\n`);
@@ -83,6 +83,13 @@ async function main() {
   fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
   fs.writeFileSync(JSON_OUT, JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2));
   fs.writeFileSync(JSON_OUT.replace(/\.json$/, '.md'), `${lines.join('\n')}\n\nReproduce: \`npm run build && node bench/shipping.js\`\n`);
+  const figures = (r) => ({ uploadedBytes: r.newBytes, uploadedObjects: r.newObjects, inlineBytes: r.inlineBytes, shipMs: r.shipMs });
+  printFigures({
+    first: figures(results.s3.first),
+    unchanged: figures(results.s3.second),
+    changed: { ...figures(changed), changedFilePackBytes: results.s3.changedFile.packBytes },
+    inline: { first: figures(results.inline.first), changed: figures(results.inline.changed) },
+  });
 }
 
 main().catch((error) => {

@@ -11,8 +11,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
+const { parseArgs } = require('util');
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const { values: args } = parseArgs({ options: { runner: { type: 'string' }, workers: { type: 'string' } }, strict: true });
 const workers = Number(args.workers || 2);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'client-cpu-'));
 const jestPackage = require.resolve('jest/package.json', { paths: [path.join(__dirname, '..', '..')] });

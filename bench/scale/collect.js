@@ -13,18 +13,10 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
+const { parseArgs } = require('util');
 const { summarize } = require('./suite');
 
-function parseArgs(argv) {
-  const args = { run: [] };
-  for (const arg of argv) {
-    const m = /^--([^=]+)=(.*)$/s.exec(arg);
-    if (!m) throw new Error(`unexpected argument ${arg}`);
-    if (m[1] === 'run') args.run.push(m[2]);
-    else args[m[1]] = m[2];
-  }
-  return args;
-}
+const OPTIONS = { name: {}, repo: {}, dir: {}, command: {}, env: {}, run: { multiple: true, default: [] } };
 
 function readRun(spec) {
   const [label, jsonPath, metaPath] = spec.split(':');
@@ -49,7 +41,10 @@ function readRun(spec) {
 }
 
 function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const { values: args } = parseArgs({
+    options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: 'string', ...o }])),
+    strict: true,
+  });
   const runs = args.run.map(readRun);
   const git = (...a) => execFileSync('git', ['-C', args.dir, ...a], { encoding: 'utf8' }).trim();
   const jestPkg = require.resolve('jest/package.json', { paths: [args.dir] });

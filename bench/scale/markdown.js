@@ -60,7 +60,7 @@ function nonBetterReason(row) {
 const pct = (x) => `${(100 * x).toFixed(0)} %`;
 const point = (r) => `${r.files / 1000}k/${r.concurrency}`;
 
-function render({ flags, params, distributions, bySuite, mainSuite, sensitivity, burst, grid }) {
+function render({ flags, params, distributions, bySuite, mainSuite, sensitivity, burst }) {
   const allRows = Object.values(bySuite).flat();
   const all = report.targetSummary(allRows);
   const allU = report.targetSummary(allRows, 'unbatched');

@@ -12,12 +12,12 @@
 const { coldStartMs, clientStartMs } = require('./params');
 const { FileQueue } = requireSchedule();
 
-/** The runner's own scheduling rule (src/schedule.ts), as built; the model runs that code itself. */
+/** The runner's own scheduling rule (src/dispatch/schedule.ts), as built; the model runs that code itself. */
 function requireSchedule() {
   try {
-    return require('../../dist/src/schedule.js');
+    return require('../../dist/src/dispatch/schedule.js');
   } catch (error) {
-    throw new Error(`bench/scale runs the runner's scheduler from dist/src/schedule.js: run \`npm run build\` first (${error.message})`);
+    throw new Error(`bench/scale runs the runner's scheduler from dist/src/dispatch/schedule.js: run \`npm run build\` first (${error.message})`, { cause: error });
   }
 }
 const { burstBucket, rateBucket, EventQueue, MinHeap } = require('./fleet');
