@@ -24,6 +24,7 @@ import { fetchPacks } from '../src/ship/s3-fetch';
 import { applyEnv, underEnv } from './env';
 import { PhaseClock } from './phases';
 import { JestSession, serializeError } from './session';
+import { shapeAsJestWorker, watchingExits, type WorkerShape } from './test-process';
 import { ContainerTree } from './tree';
 
 export interface ExecuteEnvironment {
@@ -144,8 +145,12 @@ function newSession(project: ProjectPayload, tree: ContainerTree | undefined): L
 async function runFiles(request: RunRequest, loaded: LoadedProject, env: ExecuteEnvironment, clock: PhaseClock): Promise<RunResponse> {
   const { session } = loaded;
   if (fs.existsSync(session.cwd) && process.cwd() !== session.cwd) process.chdir(session.cwd);
+  const tree = env.root.kind === 'materialize' ? trees.get(env.root.dir) : undefined;
+  // Jest's own process (in band) keeps its own shape, as under Jest's default runner.
+  const shape = env.trusted ? undefined : { workerScript: session.workerScript, ...(tree ? { binDirs: session.binDirs(), home: tree.home, tmp: tree.tmp } : {}) };
+  const runFile = (testPath: string, timing: Record<string, number>) => runOneFile(request, testPath, loaded, env, timing, shape);
   if (!request.moreTestPaths?.length) {
-    const response = await runFile(request, request.testPath, loaded, env, clock.timing);
+    const response = await runFile(request.testPath, clock.timing);
     clock.lap('run');
     return response;
   }
@@ -154,7 +159,7 @@ async function runFiles(request: RunRequest, loaded: LoadedProject, env: Execute
     const fileClock = results.length === 0 ? clock : new PhaseClock();
     fileClock.restart();
     try {
-      results.push(await runFile(request, testPath, loaded, env, fileClock.timing));
+      results.push(await runFile(testPath, fileClock.timing));
       fileClock.lap('run');
     } catch (error) {
       return { protocolVersion: PROTOCOL_VERSION, status: 'batch', results, stopped: serializeError(error) };
@@ -163,18 +168,32 @@ async function runFiles(request: RunRequest, loaded: LoadedProject, env: Execute
   return { protocolVersion: PROTOCOL_VERSION, status: 'batch', results };
 }
 
-async function runFile(request: RunRequest, testPath: string, loaded: LoadedProject, env: ExecuteEnvironment, timing: Record<string, number>): Promise<FileResponse> {
+async function runOneFile(
+  request: RunRequest,
+  testPath: string,
+  loaded: LoadedProject,
+  env: ExecuteEnvironment,
+  timing: Record<string, number>,
+  shape: WorkerShape | undefined,
+): Promise<FileResponse> {
   const restoreEnv = applyEnv(loaded.payload.env, loaded.payload.unsetEnv);
+  const restoreShape = shape ? shapeAsJestWorker(shape) : () => {};
   const events: TestEvent[] = [];
-  const outcome = await loaded.session
-    .run(testPath, {
+  const run = () =>
+    loaded.session.run(testPath, {
       mode: request.mode,
       globalConfig: request.globalConfig,
       changedFiles: request.changedFiles,
       sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
       onEvent: env.onEvent ?? ((e) => events.push(e)),
-    })
-    .finally(restoreEnv);
+    });
+  // (not in Jest's own process: there a test's process.exit ends the run, as with Jest's runner)
+  const { value: outcome, exit } = await (shape ? watchingExits(run) : run().then((value) => ({ value, exit: undefined }))).finally(() => {
+    restoreShape();
+    restoreEnv();
+  });
+  // A file that called process.exit fails as it would in a Jest worker, whatever its tests reported.
+  if (exit) return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: loaded.session.localError(exit), events, timing, host: host() };
   if (outcome.kind === 'failure') {
     return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing, host: host() };
   }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../src/ship/sha256';
 import { PathMap } from './pathmap';
+import { jestWorkerScript } from './test-process';
 import { treeDir } from './materialize';
 import type { FileWrite, ProjectPayload, SerializedError, TestEvent } from '../src/protocol';
 
@@ -60,10 +61,15 @@ export class JestSession {
   readonly #outside: Array<[string, string]>;
 
   readonly #inPlace: boolean;
+  /** The tree's root on this side (the checkout's path under the prefix). */
+  readonly #root: string;
+  /** argv[1] of a Jest worker of this project's Jest: jest-worker's child script. */
+  readonly workerScript: string;
 
   constructor(project: ProjectPayload, prefix: string) {
     this.#inPlace = project.inPlace === true && prefix === '';
     const root = treeDir(prefix, project.localBase);
+    this.#root = root;
     this.toRemote = new PathMap(project.localBase, root);
     this.toLocal = new PathMap(prefix, '');
     this.#config = this.toRemote.deep(project.config);
@@ -88,6 +94,7 @@ export class JestSession {
 
     const jest = this.toRemote.deep(project.jest);
     this.#runnerPath = jest.runner;
+    this.workerScript = jestWorkerScript(jest.runner);
     this.#TestRunner = interop(require(jest.runner)).default;
     const Runtime = interop(require(jest.runtime)).default;
     const HasteMap = interop(require(jest.hasteMap)).default;
@@ -221,6 +228,25 @@ export class JestSession {
     return writes;
   }
 
+  /**
+   * The node_modules/.bin folders from the working directory up to the tree's root, nearest first,
+   * as npm, yarn and pnpm put them on PATH for `npm test`.
+   */
+  binDirs(): string[] {
+    const dirs: string[] = [];
+    for (let dir = this.cwd; dir === this.#root || dir.startsWith(this.#root + path.sep); dir = path.dirname(dir)) {
+      const bin = path.join(dir, 'node_modules', '.bin');
+      if (fs.existsSync(bin)) dirs.push(bin);
+      if (dir === this.#root) break;
+    }
+    return dirs;
+  }
+
+  /** An error of this side (a trapped process.exit) as the local side reports it. */
+  localError(error: SerializedError): SerializedError {
+    return this.#local(error);
+  }
+
   /** JSON copy (as Jest's workers send it) with every remote path turned back into the local one. */
   #local<T>(value: T): T {
     const mapped = this.toLocal.deep(jsonClone(value));
@@ -294,7 +320,28 @@ export function serializeError(error: unknown): SerializedError {
 
 /** Jest's own workers send results as JSON; doing the same keeps `--json` output identical. */
 function jsonClone<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    // A cycle: Jest's own workers clone results structurally (a failed execFileSync's error has
+    // `error` pointing at itself in failureDetails); JSON cannot, so cycles become "[Circular]".
+    json = JSON.stringify(value, withoutCycles());
+  }
+  return JSON.parse(json) as T;
+}
+
+/** A JSON.stringify replacer that writes "[Circular]" for a value that contains itself. */
+function withoutCycles(): (this: unknown, key: string, value: unknown) => unknown {
+  const ancestors: unknown[] = [];
+  return function (this: unknown, _key: string, value: unknown) {
+    if (typeof value !== 'object' || value === null) return value;
+    // `this` is the object holding `value`: drop the ancestors that are not on its path
+    while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+    if (ancestors.includes(value)) return '[Circular]';
+    ancestors.push(value);
+    return value;
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a module of the user's Jest, CommonJS or transpiled ESM

@@ -18,6 +18,9 @@ import type { PhaseClock } from './phases';
 export class ContainerTree {
   readonly prefix: string;
   readonly blobs: BlobSource;
+  /** A HOME and a temporary folder of the run's own (emptied when another run arrives). */
+  readonly home: string;
+  readonly tmp: string;
   /** Called when modules loaded from the tree were dropped: sessions built on them must go. */
   readonly #onModulesDropped: () => void;
   /** Which project the tree holds, brought in place for which run. */
@@ -31,6 +34,8 @@ export class ContainerTree {
   constructor(prefix: string, blobs: BlobSource, onModulesDropped: () => void) {
     this.prefix = prefix;
     this.blobs = blobs;
+    this.home = path.join(path.dirname(prefix), 'home');
+    this.tmp = path.join(path.dirname(prefix), 'tmp');
     this.#onModulesDropped = onModulesDropped;
   }
 
@@ -50,6 +55,8 @@ export class ContainerTree {
     const stats = materialize(dir, project.manifest, this.blobs, { allowExternalLinks: false, statePath: `${this.prefix}.state.json` });
     if (stats.written + stats.removed + stats.linked > 0) this.#dropModules();
     clock.lap('materialize');
+    // What a run's tests left in HOME or the temporary folder is not the next run's.
+    if (this.#run !== request.runId) for (const dir of [this.home, this.tmp]) fs.rmSync(dir, { recursive: true, force: true });
     this.#key = project.key;
     this.#run = request.runId;
     // Jest's modules read the environment when they load (chalk fixes its colour level then):

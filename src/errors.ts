@@ -48,10 +48,17 @@ export function stopsTheRun(error: unknown): error is RemoteRunnerError {
   return error instanceof RemoteRunnerError && STOPS_THE_RUN.has(error.code);
 }
 
-/** A request or its answer did not make it: says nothing about the test. */
+/**
+ * A request or its answer did not make it: says nothing about the test. `scope` says what it is
+ * about: this file's request, or the backend as a whole (no such function, no credentials, the
+ * network down, throttling that does not end), which no other file can get past either.
+ */
 export class TransportError extends RemoteRunnerError {
-  constructor(message: string, retryable: boolean, options?: ErrorOptions) {
-    super('TRANSPORT', message, { ...options, retryable });
+  readonly scope: 'request' | 'backend';
+
+  constructor(message: string, retryable: boolean, options?: ErrorOptions & { scope?: 'request' | 'backend' }) {
+    super('TRANSPORT', message, { cause: options?.cause, retryable });
+    this.scope = options?.scope ?? 'request';
   }
 }
 

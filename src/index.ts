@@ -12,9 +12,12 @@ import type { Test, TestEvents } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import Emittery from 'emittery';
 import { connect, disconnect } from './backends/registry';
-import { dispatch } from './dispatch';
-import { ProjectPreparer } from './mirror/prepare';
+import { dispatch, type DispatchItem } from './dispatch';
+import { LocalRuns } from './dispatch/local-runs';
+import { StoreAccessError } from './errors';
+import { ProjectPreparer, type PreparedRun } from './mirror/prepare';
 import { resolveRun } from './options';
+import type { ProcessOutput, TestEvent } from './protocol';
 import { createProgress } from './results/progress';
 import { RunReport } from './results/report';
 
@@ -56,36 +59,54 @@ export default class RemoteLambdaRunner {
     const report = new RunReport(this.#events, settings, connection, started);
     const controller = new AbortController();
     watcher.on('change', (state) => state.interrupted && controller.abort());
-
+    const common = {
+      retries: settings.options.retries,
+      runId: crypto.randomUUID(),
+      globalConfig: JSON.parse(JSON.stringify(globalConfig)) as Record<string, unknown>,
+      // Reproduce the path Jest itself would take: in its own process, or in a pool worker.
+      mode: settings.mode,
+      signal: controller.signal,
+      changedFiles: this.#context.changedFiles && [...this.#context.changedFiles],
+      sourcesRelatedToTestsInChangedFiles: this.#context.sourcesRelatedToTestsInChangedFiles && [...this.#context.sourcesRelatedToTestsInChangedFiles],
+      onEvent: (_item: unknown, event: TestEvent) => this.#events.emit(event.name, event.args as TestEvents[typeof event.name]),
+      onRetry: () => report.retried(),
+      onOutput: (output: ProcessOutput) => report.output(output),
+    };
+    // On Lambda, some files may run here instead: runLocally, environmental failures, fallback.
+    const local = settings.remote ? new LocalRuns(settings, globalConfig, first.rootDir, report, common) : undefined;
     // Before the first test starts only: Jest's reporter owns the terminal after that.
-    const preparer = new ProjectPreparer(settings, globalConfig, connection, first, createProgress({ silent: globalConfig.silent, json: globalConfig.json }));
-    const run = await preparer.prepare(tests);
-    await report.prepared(run, preparer);
+    const preparer = new ProjectPreparer(settings, globalConfig, connection, createProgress({ silent: globalConfig.silent, json: globalConfig.json }));
     try {
+      const run = await prepareOrFallBack(preparer, local?.split(tests) ?? tests, local);
+      await report.prepared(run, preparer);
       await dispatch(run.items, {
+        ...common,
         ...connection,
         concurrency: Math.max(1, settings.workers),
-        retries: settings.options.retries,
-        runId: crypto.randomUUID(),
-        globalConfig: JSON.parse(JSON.stringify(globalConfig)) as Record<string, unknown>,
         // Small files together: only where an invocation costs more than a message to a worker.
         batchMs: settings.remote ? settings.options.batchMs : 0,
-        // Reproduce the path Jest itself would take: in its own process, or in a pool worker.
-        mode: settings.mode,
         // Tests in this very process: its CPU says nothing about reporting, and Jest's order stays.
         ...(settings.inBand ? { clientMsPerFile: 0 } : {}),
-        signal: controller.signal,
-        changedFiles: this.#context.changedFiles && [...this.#context.changedFiles],
-        sourcesRelatedToTestsInChangedFiles: this.#context.sourcesRelatedToTestsInChangedFiles && [...this.#context.sourcesRelatedToTestsInChangedFiles],
+        signal: local ? AbortSignal.any([controller.signal, local.stopRemote.signal]) : controller.signal,
         onStart: async (item) => (watcher.isInterrupted() ? controller.abort() : report.start(item)),
-        onEvent: (_item, event) => this.#events.emit(event.name, event.args as TestEvents[typeof event.name]),
-        onRetry: () => report.retried(),
-        onOutput: (output) => report.output(output),
-        onOutcome: (item, outcome) => report.outcome(item, outcome),
+        ...(local ? { onEvent: (item: DispatchItem, event: TestEvent) => local.event(item, event) } : {}),
+        onOutcome: (item, outcome) => (local ? local.outcome(item, outcome) : report.outcome(item, outcome)),
       });
+      await local?.finish(run.items, controller.signal.aborted);
     } finally {
       await disconnect(connection, settings.watchMode);
     }
     report.finish({ silent: globalConfig.silent, json: globalConfig.json });
+  }
+}
+
+/** The remote side's preparation; when it shows the function cannot be used, the fallback takes the files. */
+async function prepareOrFallBack(preparer: ProjectPreparer, tests: Test[], local: LocalRuns | undefined): Promise<PreparedRun> {
+  try {
+    return await preparer.prepare(tests);
+  } catch (error) {
+    if (!local || !(error instanceof StoreAccessError)) throw error;
+    await local.unusable(tests, error);
+    return { items: [], tests: new Map(), failures: [] };
   }
 }

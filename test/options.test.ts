@@ -22,7 +22,22 @@ test('defaults', () => {
     isolate: false,
     env: [],
     bucketPrefix: 'jest-runner-remote-lambda/',
+    runLocally: [],
+    rerunLocally: true,
+    fallback: 'local',
   });
+});
+
+test('runLocally, rerunLocally and fallback from the environment, and a wrong fallback named with the fix', () => {
+  expect(resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_RUN_LOCALLY: 'test/git/**, test/db.test.js', JEST_REMOTE_LAMBDA_RERUN_LOCALLY: '0', JEST_REMOTE_LAMBDA_FALLBACK: 'fail' })).toMatchObject({
+    runLocally: ['test/git/**', 'test/db.test.js'],
+    rerunLocally: false,
+    fallback: 'fail',
+  });
+  expect(() => resolveOptions(rootDir, { fallback: 'never' }, {})).toThrow(
+    'Invalid jest-runner-remote-lambda option "fallback" in the runner options in your Jest config: Invalid option: expected one of "local"|"fail", got `"never"` (string).\n' +
+      'Use "local" (run the remaining files here when the function cannot be used) or "fail".',
+  );
 });
 
 test('a bucket given as a URL is refused with the fix', () => {

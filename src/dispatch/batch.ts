@@ -32,7 +32,8 @@ export async function runBatch(batch: DispatchItem[], options: DispatchOptions):
       await sleep(jitteredBackoff(attempt));
     }
   }
-  for (const item of run.pending) await options.onOutcome(item, { kind: 'failure', error: infrastructureFailure(lastError, options.retries) });
+  const fault = lastError instanceof TransportError ? lastError.scope : 'request';
+  for (const item of run.pending) await options.onOutcome(item, { kind: 'failure', error: infrastructureFailure(lastError, options.retries), fault });
 }
 
 /** The state of one batch across its attempts. */
@@ -100,7 +101,8 @@ class BatchRun {
         await this.#supply(request, response.missing);
         return false;
       case 'crashed':
-        throw new TransportError(`The handler failed: ${response.error.message}`, !response.final);
+        // (a final fault of the handler, such as a store it may not read, stops every file alike)
+        throw new TransportError(`The handler failed: ${response.error.message}`, !response.final, { scope: response.final ? 'backend' : 'request' });
       case 'completed':
       case 'failed':
         if (response.output) this.#options.onOutput?.(response.output);

@@ -14,7 +14,17 @@ import { FileQueue } from './schedule';
 
 export type FileOutcome =
   | { kind: 'result'; result: Record<string, unknown>; writes: FileWrite[]; timing: Record<string, number>; host?: Host }
-  | { kind: 'failure'; error: SerializedError; timing?: Record<string, number>; host?: Host }
+  | {
+      kind: 'failure';
+      error: SerializedError;
+      timing?: Record<string, number>;
+      host?: Host;
+      /**
+       * Set when no attempt got an answer: a fault of the runner or its backend, not of the test.
+       * `backend`: the backend as a whole could not serve it (see TransportError's scope).
+       */
+      fault?: 'request' | 'backend';
+    }
   | { kind: 'cancelled' };
 
 export interface DispatchItem {

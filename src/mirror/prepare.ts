@@ -31,7 +31,8 @@ export interface PreparedRun {
 export class ProjectPreparer {
   readonly timing = { mirror: 0, ship: 0 };
   readonly shipped: ShipStats = { ...NO_SHIP_STATS };
-  readonly hashes: HashCache;
+  /** Created for the first project that needs hashing (in place, none does). */
+  hashes: HashCache | undefined;
   readonly #settings: RunSettings;
   readonly #globalConfig: Config.GlobalConfig;
   readonly #backend: Backend;
@@ -41,22 +42,27 @@ export class ProjectPreparer {
   /** Project key -> whether a local file was shipped with it (for the "not shipped" hint). */
   readonly #shippedFiles = new Map<Hash, (file: string) => boolean>();
 
-  constructor(settings: RunSettings, globalConfig: Config.GlobalConfig, connection: { backend: Backend; delivery: Delivery }, first: Config.ProjectConfig, progress: Progress) {
+  constructor(settings: RunSettings, globalConfig: Config.GlobalConfig, connection: { backend: Backend; delivery: Delivery }, progress: Progress) {
     this.#settings = settings;
     this.#globalConfig = globalConfig;
     this.#backend = connection.backend;
     this.#delivery = connection.delivery;
     this.#progress = progress;
-    // One hash cache per checkout and project, so a run reads only what concerns its own tree.
-    this.hashes = new HashCache(path.join(settings.cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`));
+  }
+
+  /** One hash cache per checkout and (first) project, so a run reads only what concerns its own tree. */
+  #hashCache(first: Config.ProjectConfig): HashCache {
+    if (this.hashes) return this.hashes;
+    const hashes = new HashCache(path.join(this.#settings.cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`));
     let hashing = false;
-    this.hashes.onMiss = () => {
+    hashes.onMiss = () => {
       if (!hashing) {
         hashing = true;
-        progress.phase('hashing', Math.max(this.hashes.size, 1), 'files');
+        this.#progress.phase('hashing', Math.max(hashes.size, 1), 'files');
       }
-      progress.tick();
+      this.#progress.tick();
     };
+    return (this.hashes = hashes);
   }
 
   /** Every file's project, prepared once per project; a set-up error stops the run, others fail their files. */
@@ -72,8 +78,10 @@ export class ProjectPreparer {
         run.failures.push([test, error as Error]);
       }
     }
-    this.hashes.save();
-    this.hashes.onMiss = undefined;
+    if (this.hashes) {
+      this.hashes.save();
+      this.hashes.onMiss = undefined;
+    }
     this.#progress.stop();
     return run;
   }
@@ -122,7 +130,7 @@ export class ProjectPreparer {
         configStrings: stringsOf(config),
         nodeModules: remote ? 'ship' : 'link',
       },
-      this.hashes,
+      this.#hashCache(config),
     );
   }
 }

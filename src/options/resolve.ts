@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import leven from 'leven';
+import { z } from 'zod';
 import { RemoteRunnerError, describeValue } from '../errors';
 import { CONFIG_FILE_NAMES, OPTION_NAMES, RemoteLambdaOptionsSchema, envName, ENV_PREFIX, type ResolvedOptions } from './schema';
 
@@ -84,10 +85,14 @@ function fixFor(key: string): string {
       return 'Use a whole number from 0 to 10.';
     case 'include':
     case 'exclude':
+    case 'runLocally':
       return `Use a list of paths or globs, e.g. ["fixtures/**"] (${envName(key)} takes a comma-separated list).`;
     case 'debug':
     case 'isolate':
+    case 'rerunLocally':
       return `Use true or false (${envName(key)}=1 or 0).`;
+    case 'fallback':
+      return 'Use "local" (run the remaining files here when the function cannot be used) or "fail".';
     case 'bucket':
       return 'Use the name of an existing S3 bucket, e.g. "my-team-jest-cache" (not an ARN or s3:// URL).';
     case 'bucketPrefix':
@@ -115,20 +120,14 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return values;
 }
 
+/** An environment variable's text as the option's type: numbers, booleans (1/0, true/false, yes/no), comma-separated lists. */
 function parseEnvValue(option: keyof ResolvedOptions, raw: string): unknown {
-  switch (option) {
-    case 'workers':
-    case 'retries':
-    case 'concurrency':
-    case 'batchMs':
-    case 'invokeTimeoutMs':
+  switch (optionKind(option)) {
+    case 'number':
       return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
-    case 'debug':
-    case 'isolate':
+    case 'boolean':
       return ['1', 'true', 'yes'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no'].includes(raw.toLowerCase()) ? false : raw;
-    case 'include':
-    case 'exclude':
-    case 'env':
+    case 'array':
       return raw
         .split(',')
         .map((s) => s.trim())
@@ -136,6 +135,13 @@ function parseEnvValue(option: keyof ResolvedOptions, raw: string): unknown {
     default:
       return raw;
   }
+}
+
+/** The zod type of an option under its default and optional wrappers: 'number', 'boolean', 'array', 'string', 'enum'. */
+function optionKind(option: keyof ResolvedOptions): string {
+  let schema: z.ZodType = RemoteLambdaOptionsSchema.shape[option];
+  while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+  return schema.def.type;
 }
 
 function readConfigFile(rootDir: string): Source | undefined {

@@ -96,6 +96,29 @@ export const RemoteLambdaOptionsSchema = z
      */
     retries: z.number().int().min(0).max(10).default(2),
     /**
+     * Lambda backend: globs (relative to rootDir) of test files that need this machine (they spawn
+     * git or other local tools, reach a database on localhost, read files that are not shipped):
+     * they run on the embedded backend in the same run, reported like the rest.
+     * @default []
+     */
+    runLocally: z.array(z.string().min(1)).default([]),
+    /**
+     * Lambda backend: a file whose remote run fails in a way that looks environmental (a tool or
+     * path missing there, a service on localhost, a read-only folder) runs again here once; the
+     * local result is reported, and the file runs here from the start next time. A plain test
+     * failure never runs again.
+     * @default true
+     */
+    rerunLocally: z.boolean().default(true),
+    /**
+     * Lambda backend: what happens when the function cannot be used at all (no or expired
+     * credentials, no such function, the network unreachable, throttled beyond retries): "local"
+     * runs the remaining files on the embedded backend, with one line saying why; "fail" stops and
+     * reports them failed with the error.
+     * @default "local"
+     */
+    fallback: z.enum(['local', 'fail']).default('local'),
+    /**
      * Print per-phase timings (mirror, ship, invoke, run) after the run.
      * @default false
      */

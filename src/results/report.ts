@@ -32,8 +32,13 @@ export class RunReport {
   readonly #handlerTiming: Record<string, number> = {};
   #dispatchStarted = 0;
   #retries = 0;
-  #run: PreparedRun = { items: [], tests: new Map(), failures: [] };
+  /** The run's own prepared files (they count in the summary); files run locally besides add to #tests. */
+  #run: PreparedRun | undefined;
   #preparer: ProjectPreparer | undefined;
+  readonly #tests = new Map<DispatchItem, { test: Test; preparer: ProjectPreparer }>();
+  readonly #startedFiles = new Set<Test>();
+  /** Files that ran on this machine during a Lambda run, and why. */
+  readonly #local = new Map<Test, string>();
 
   /** `started`: when Jest handed the files over (performance.now()). */
   constructor(events: Emittery<TestEvents>, settings: RunSettings, connection: Connection, started: number) {
@@ -44,19 +49,46 @@ export class RunReport {
     this.#statsAtStart = { invocations: this.#lambda && { ...this.#lambda.stats }, delivery: { ...connection.delivery.stats } };
   }
 
-  /** The prepared files, before dispatch; those that could not be prepared fail now. */
-  async prepared(run: PreparedRun, preparer: ProjectPreparer): Promise<void> {
-    this.#run = run;
-    this.#preparer = preparer;
+  /**
+   * Prepared files, before they are dispatched; those that could not be prepared fail now. `own`:
+   * the run's own backend (not files that run on this machine besides).
+   */
+  async prepared(run: PreparedRun, preparer: ProjectPreparer, own = true): Promise<void> {
+    if (own) {
+      this.#run = run;
+      this.#preparer = preparer;
+    }
+    for (const [item, test] of run.tests) this.#tests.set(item, { test, preparer });
     for (const [test, error] of run.failures) {
-      await this.#events.emit('test-file-start', [test]);
+      await this.#startOnce(test);
       await this.#events.emit('test-file-failure', [test, toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack })]);
     }
-    this.#dispatchStarted = performance.now();
+    if (own) this.#dispatchStarted = performance.now();
   }
 
+  /** Jest's test-file-start, once per file (a file run again locally started already). */
   async start(item: DispatchItem): Promise<void> {
-    await this.#events.emit('test-file-start', [this.#test(item)]);
+    await this.#startOnce(this.testOf(item));
+  }
+
+  async #startOnce(test: Test): Promise<void> {
+    if (this.#startedFiles.has(test)) return;
+    this.#startedFiles.add(test);
+    await this.#events.emit('test-file-start', [test]);
+  }
+
+  testOf(item: DispatchItem): Test {
+    return this.#tests.get(item)!.test;
+  }
+
+  /** Whether a local file travelled with the item's project (for the "not shipped" hint). */
+  shippedFile(item: DispatchItem): (file: string) => boolean {
+    return this.#tests.get(item)!.preparer.shippedFile(item.project.key);
+  }
+
+  /** A file of a Lambda run that runs on this machine, and why (for the summary). */
+  ranLocally(test: Test, reason: string): void {
+    this.#local.set(test, reason);
   }
 
   retried(): void {
@@ -70,7 +102,7 @@ export class RunReport {
   }
 
   async outcome(item: DispatchItem, outcome: FileOutcome): Promise<void> {
-    const test = this.#test(item);
+    const test = this.testOf(item);
     if (outcome.kind === 'cancelled') return;
     for (const [phase, ms] of Object.entries(outcome.timing ?? {})) this.#handlerTiming[phase] = (this.#handlerTiming[phase] ?? 0) + ms;
     if (outcome.host) this.#hosts.set(JSON.stringify(outcome.host), outcome.host);
@@ -84,14 +116,13 @@ export class RunReport {
       await this.#events.emit('test-file-failure', [test, toJestError({ message: (error as Error).message })]);
       return;
     }
-    const shipped = this.#preparer!.shippedFile(item.project.key);
-    const result = toTestResult(test.path, outcome.result, { shipped, mapsDir: path.join(this.#settings.cacheDir, 'v8-source-maps') });
+    const result = toTestResult(test.path, outcome.result, { shipped: this.shippedFile(item), mapsDir: path.join(this.#settings.cacheDir, 'v8-source-maps') });
     await this.#events.emit('test-file-success', [test, result as TestResult]);
   }
 
   /** The summary line (Lambda, or on a terminal), and the phases with `debug`. */
   finish(display: { silent?: boolean; json?: boolean }): void {
-    const files = this.#run.items.length;
+    const files = this.#run?.items.length ?? 0;
     const shipped = this.#preparer?.shipped ?? NO_SHIP_STATS;
     const { options, workers } = this.#settings;
     const delivery = statsSince(this.#connection.delivery.stats, this.#statsAtStart.delivery);
@@ -102,21 +133,21 @@ export class RunReport {
     } else if (!this.#lambda && shouldShowProgress(display)) {
       process.stderr.write(`${localSummary({ files, retries: this.#retries, shipped, workers, isolate: options.isolate })}\n`);
     }
+    if (this.#local.size > 0 && !display.silent) process.stderr.write(`${ranLocallyLine(this.#local, this.#settings)}\n`);
     if (options.debug) process.stderr.write(this.#debugLines(delivery));
   }
 
   #debugLines(delivery: DeliveryStats): string {
     const { backend } = this.#connection;
-    const files = this.#run.items.length;
-    const preparer = this.#preparer!;
-    const { shipped, timing, hashes } = preparer;
+    const files = this.#run?.items.length ?? 0;
+    const { shipped, timing, hashes } = this.#preparer!;
     const now = performance.now();
     // requests as this side timed them, minus the tests' own run time inside the handler
     const perFile = files ? ((this.#handlerTiming.request ?? 0) - (this.#handlerTiming.run ?? 0)) / files : 0;
     return (
       `[remote-lambda] backend=${backend.name} workers=${this.#settings.workers || 'in-band'} files=${files} retries=${this.#retries} ` +
       `mirror=${timing.mirror.toFixed(0)}ms ship=${timing.ship.toFixed(0)}ms dispatch=${(now - this.#dispatchStarted).toFixed(0)}ms ` +
-      `total=${(now - this.#started).toFixed(0)}ms hashed=${hashes.misses} cached=${hashes.hits} ` +
+      `total=${(now - this.#started).toFixed(0)}ms hashed=${hashes?.misses ?? 0} cached=${hashes?.hits ?? 0} ` +
       `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)` +
       `${this.#lambda ? ` inline=${delivery.inlineBytes} B` : ''}\n` +
       `[remote-lambda] handler (sum over files, request = as timed here): ${Object.entries(this.#handlerTiming)
@@ -129,7 +160,17 @@ export class RunReport {
     return this.#connection.backend.name === 'lambda' ? (this.#connection.backend as LambdaBackend) : undefined;
   }
 
-  #test(item: DispatchItem): Test {
-    return this.#run.tests.get(item)!;
-  }
+}
+
+/** "remote-lambda: 2 file(s) ran on this machine: a.test.js (runLocally), b.test.js (failed remotely: …)". */
+function ranLocallyLine(files: Map<Test, string>, settings: RunSettings): string {
+  const rootDir = [...files.keys()][0]!.context.config.rootDir;
+  const list = [...files].map(([test, reason]) => `${path.relative(rootDir, test.path)} (${reason})`).join(', ');
+  const remembered = [...files.values()].some((r) => r.startsWith('failed remotely') || r.startsWith('remembered'));
+  return (
+    `remote-lambda: ${files.size} file(s) ran on this machine instead of Lambda: ${list}.` +
+    (remembered
+      ? ` Files that failed remotely for want of this machine run here from now on (npx jest --clearCache forgets them); list them in "runLocally" (${settings.options.runLocally.length ? 'already set' : 'JEST_REMOTE_LAMBDA_RUN_LOCALLY'}) to make it explicit.`
+      : '')
+  );
 }

@@ -25,6 +25,9 @@ const RETRYABLE_ERRORS = new Set([
   'socket hang up',
 ]);
 
+/** Connection errors that mean the endpoint cannot be reached at all (rather than one request lost). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
 /** 429: the account's or the function's concurrency, or the burst rate, is exhausted for now. */
 export class ThrottledError extends TransportError {}
 
@@ -35,7 +38,7 @@ export function classifyInvokeError(error: unknown, target: string): TransportEr
   const status = e.$metadata?.httpStatusCode;
   const message = e.message ?? String(error);
   if (name === 'TooManyRequestsException' || status === 429) {
-    return new ThrottledError(`${target} is throttled (429 TooManyRequests): ${message}`, true, { cause: error });
+    return new ThrottledError(`${target} is throttled (429 TooManyRequests): ${message}`, true, { cause: error, scope: 'backend' });
   }
   if (name === 'RequestTooLargeException' || status === 413) {
     return new TransportError(`${target} refused the request as too large (413): ${message}`, false, { cause: error });
@@ -45,19 +48,24 @@ export function classifyInvokeError(error: unknown, target: string): TransportEr
       `${target} does not exist in this account and region: ${message}\n` +
         'Check the "function" option (JEST_REMOTE_LAMBDA_FUNCTION) and AWS_REGION, or create it with npx jest-runner-remote-lambda deploy.',
       false,
-      { cause: error },
+      { cause: error, scope: 'backend' },
     );
   }
   if (name === 'CredentialsProviderError' || name === 'AccessDeniedException' || name === 'UnrecognizedClientException' || status === 403) {
     return new TransportError(
       `Not allowed to invoke ${target}: ${message}\nConfigure AWS credentials with lambda:InvokeFunction on it (npx jest-runner-remote-lambda policy prints the policy).`,
       false,
-      { cause: error },
+      { cause: error, scope: 'backend' },
     );
   }
   const retryable =
     RETRYABLE_ERRORS.has(name) || RETRYABLE_ERRORS.has(e.code ?? '') || [...RETRYABLE_ERRORS].some((m) => message.includes(m)) || (status !== undefined && status >= 500);
-  return new TransportError(`Invoking ${target} failed${status ? ` (HTTP ${status})` : ''}: ${name ? `${name}: ` : ''}${message}`, retryable, { cause: error });
+  // The service failing, or no connection to it at all: no other file will get through either.
+  const unreachable = UNREACHABLE.has(e.code ?? '') || [...UNREACHABLE].some((m) => message.includes(m)) || (status !== undefined && status >= 500);
+  return new TransportError(`Invoking ${target} failed${status ? ` (HTTP ${status})` : ''}: ${name ? `${name}: ` : ''}${message}`, retryable, {
+    cause: error,
+    scope: unreachable ? 'backend' : 'request',
+  });
 }
 
 /** The function itself failed (`FunctionError`: an exception, a crash, a timeout): its type and message. */

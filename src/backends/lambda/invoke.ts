@@ -67,6 +67,7 @@ export class LambdaBackend implements Backend {
         `${this.#describe()} runs a handler of protocol ${JSON.stringify(version)}; this runner speaks protocol ${PROTOCOL_VERSION}.\n` +
           'Deploy the handler of the runner version you use: npx jest-runner-remote-lambda deploy.',
         false,
+        { scope: 'backend' },
       );
     }
     const status = (parsed as { status?: unknown } | null)?.status;
