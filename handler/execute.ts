@@ -11,7 +11,6 @@ import {
   decodeProject,
   parseAt,
   type FileResponse,
-  type Host,
   type ProjectPayload,
   type RunRequest,
   type RunResponse,
@@ -22,6 +21,7 @@ import { mergeManifest } from '../src/ship/manifest-parts';
 import { decodePack, singlePacks } from '../src/ship/pack';
 import { fetchPacks } from '../src/ship/s3-fetch';
 import { applyEnv, underEnv } from './env';
+import { host } from './host';
 import { PhaseClock } from './phases';
 import { JestSession, serializeError } from './session';
 import { shapeAsJestWorker, watchingExits, type WorkerShape } from './test-process';
@@ -200,7 +200,4 @@ async function runOneFile(
   return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing, host: host() };
 }
 
-function host(): Host {
-  const memory = Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  return { node: process.version, arch: process.arch, ...(memory > 0 ? { memoryMb: memory } : {}) };
-}
+

@@ -23,6 +23,7 @@ import { resultObjectKey, s3Client } from '../src/ship/s3';
 import { mb } from '../src/ship/sizes';
 import { HANDLER_VERSION } from '../src/version';
 import { execute, faultResponse } from './execute';
+import { host } from './host';
 import { captureOutput } from './output';
 
 /** This container's work directory: its content store and the one tree it runs tests in. */
@@ -107,5 +108,6 @@ function pong(warm: boolean): Pong {
   } catch {
     // statfs is informative only
   }
-  return { protocolVersion: PROTOCOL_VERSION, status: 'pong', handlerVersion: HANDLER_VERSION, node: process.version, arch: process.arch, tmpFreeBytes, warm };
+  const { node, arch, platform, vmModules } = host();
+  return { protocolVersion: PROTOCOL_VERSION, status: 'pong', handlerVersion: HANDLER_VERSION, node, arch, tmpFreeBytes, warm, platform, vmModules };
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'STORE'
   | 'DEPLOY'
   | 'UNSUPPORTED'
+  | 'BACKEND'
   // moving a request and its answer
   | 'TRANSPORT'
   | 'CANCELLED'
@@ -42,7 +43,7 @@ export class RemoteRunnerError extends Error {
 }
 
 /** Codes of errors that stop a whole run while it is being prepared (a file's own trouble does not). */
-const STOPS_THE_RUN: ReadonlySet<ErrorCode> = new Set(['OPTIONS', 'JEST_NOT_FOUND', 'MIRROR', 'STORE', 'DEPLOY', 'UNSUPPORTED']);
+const STOPS_THE_RUN: ReadonlySet<ErrorCode> = new Set(['OPTIONS', 'JEST_NOT_FOUND', 'MIRROR', 'STORE', 'DEPLOY', 'UNSUPPORTED', 'BACKEND']);
 
 export function stopsTheRun(error: unknown): error is RemoteRunnerError {
   return error instanceof RemoteRunnerError && STOPS_THE_RUN.has(error.code);
@@ -59,6 +60,16 @@ export class TransportError extends RemoteRunnerError {
   constructor(message: string, retryable: boolean, options?: ErrorOptions & { scope?: 'request' | 'backend' }) {
     super('TRANSPORT', message, { cause: options?.cause, retryable });
     this.scope = options?.scope ?? 'request';
+  }
+}
+
+/**
+ * The backend cannot be used for this run at all (the function does not answer, or lacks what the
+ * suite needs, such as VM modules for native ESM): the `fallback` option decides what happens.
+ */
+export class UnusableBackendError extends RemoteRunnerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('BACKEND', message, options);
   }
 }
 

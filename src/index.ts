@@ -14,7 +14,7 @@ import Emittery from 'emittery';
 import { connect, disconnect } from './backends/registry';
 import { dispatch, type DispatchItem } from './dispatch';
 import { LocalRuns } from './dispatch/local-runs';
-import { StoreAccessError } from './errors';
+import { StoreAccessError, UnusableBackendError } from './errors';
 import { ProjectPreparer, type PreparedRun } from './mirror/prepare';
 import { resolveRun } from './options';
 import type { ProcessOutput, TestEvent } from './protocol';
@@ -105,8 +105,7 @@ async function prepareOrFallBack(preparer: ProjectPreparer, tests: Test[], local
   try {
     return await preparer.prepare(tests);
   } catch (error) {
-    if (!local || !(error instanceof StoreAccessError)) throw error;
-    await local.unusable(tests, error);
-    return { items: [], tests: new Map(), failures: [] };
+    if (!local || !(error instanceof StoreAccessError || error instanceof UnusableBackendError)) throw error;
+    return local.unusable(tests, error);
   }
 }

@@ -176,6 +176,10 @@ export const HostSchema = z.object({
   arch: z.string(),
   /** AWS_LAMBDA_FUNCTION_MEMORY_SIZE, when running in Lambda. */
   memoryMb: z.number().optional(),
+  /** process.platform (which platform packages and native files can load there). */
+  platform: z.string().optional(),
+  /** Whether the process has Node's VM modules (--experimental-vm-modules: native ESM under Jest). */
+  vmModules: z.boolean().optional(),
 });
 export type Host = z.infer<typeof HostSchema>;
 
@@ -294,6 +298,8 @@ export const PongSchema = z.object({
   arch: z.string(),
   tmpFreeBytes: z.number().optional(),
   warm: z.boolean(),
+  platform: z.string().optional(),
+  vmModules: z.boolean().optional(),
 });
 export type Pong = z.infer<typeof PongSchema>;
 

@@ -125,6 +125,45 @@ test('a function that does not exist: every file runs here with one line saying 
   expect(failing.status).toBe(1);
 });
 
+describe('native ESM (--experimental-vm-modules here)', () => {
+  const ESM = { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' };
+  let esm: string;
+  beforeAll(() => {
+    esm = path.join(project, 'esm');
+    fs.cpSync(path.join(path.resolve(__dirname, '..'), 'examples', 'native-esm'), esm, { recursive: true });
+  });
+
+  test('a function without VM modules is refused before the first file: the files run here, with the fix', () => {
+    const reference = runJest(esm, { runner: 'default', env: ESM });
+    const ours = runJest(esm, { runner: 'remote-lambda', env: { ...stack.env, ...ESM, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-esm') } });
+    expect(reference.json.numPassedTests).toBeGreaterThan(0);
+    expect(comparable(ours)).toEqual(comparable(reference));
+    expect(ours.stderr).toContain('This Jest runs with --experimental-vm-modules (native ESM)');
+    expect(ours.stderr).toContain('running the remaining files locally');
+    for (const file of ours.json.testResults) expect(file.message).not.toMatch(/unexpected token|Cannot use import statement/i);
+    const failing = runJest(esm, { runner: 'remote-lambda', env: { ...stack.env, ...ESM, JEST_REMOTE_LAMBDA_FALLBACK: 'fail', JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-esm') } });
+    expect(failing.status).toBe(1);
+    expect(failing.json.numTotalTestSuites).toBe(reference.json.numTotalTestSuites);
+    for (const file of failing.json.testResults) {
+      expect(file.status).toBe('failed');
+      expect(file.message).toContain('npx jest-runner-remote-lambda deploy --function jrl-test-run --node-options=--experimental-vm-modules');
+    }
+  });
+
+  test('a function with VM modules runs them, with the default runner\'s results', async () => {
+    const withFlag = await startLambdaStack(path.resolve(__dirname, '..'), path.join(work, 'esm-stack'), 'jrl-esm', ESM);
+    try {
+      const reference = runJest(esm, { runner: 'default', env: ESM });
+      const ours = runJest(esm, { runner: 'remote-lambda', env: { ...withFlag.env, ...ESM, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-esm-2') } });
+      expect(comparable(ours)).toEqual(comparable(reference));
+      expect(ours.stderr).toMatch(/remote-lambda: 3 file\(s\) on Lambda/);
+      expect(ours.stderr).not.toContain('ran on this machine');
+    } finally {
+      await withFlag.stop();
+    }
+  });
+});
+
 test('embedded pool: process.exit in a test fails its file with Jest\'s message, and the worker serves the next file', () => {
   const run = runJest(project, { runner: 'remote-lambda', env: { JEST_REMOTE_LAMBDA_WORKERS: '1' }, args: only('exit.test.js', 'after-exit.test.js') });
   const files = byFile(run);

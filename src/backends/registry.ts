@@ -44,7 +44,7 @@ function lambda({ options, cacheDir }: RunSettings): Connection {
   const { LambdaBackend } = require('./lambda/invoke') as typeof import('./lambda/invoke');
   const { RemoteDelivery } = require('../ship/remote') as typeof import('../ship/remote');
   return {
-    backend: new LambdaBackend({ functionName: options.function!, qualifier: options.qualifier, region: options.region, invokeTimeoutMs: options.invokeTimeoutMs }),
+    backend: new LambdaBackend({ functionName: options.function!, qualifier: options.qualifier, region: options.region, invokeTimeoutMs: options.invokeTimeoutMs, cacheDir }),
     delivery: new RemoteDelivery({
       cacheDir,
       store: options.bucket ? { kind: 's3', bucket: options.bucket, prefix: options.bucketPrefix, region: options.region } : undefined,

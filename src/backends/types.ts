@@ -3,6 +3,7 @@
  * worker process on this machine, or a Lambda invocation. Transport only: it neither ships blobs
  * (src/ship/), nor retries or schedules (src/dispatch/).
  */
+import type { TargetPlatform } from '../mirror/platform';
 import type { ProjectPayload, RunRequest, RunResponse, TestEvent } from '../protocol';
 
 export interface InvokeOptions {
@@ -18,6 +19,16 @@ export interface Backend {
    * embedded backend's shared tree); returns the project as its requests carry it.
    */
   prepare?(project: ProjectPayload): Promise<ProjectPayload>;
+  /**
+   * Refuses, before the first file, a run the backend cannot serve as this Jest would run it
+   * (native ESM without VM modules there), with an UnusableBackendError that says what to do.
+   */
+  check?(local: { vmModules: boolean }): Promise<void>;
+  /**
+   * The platforms the remote side may have: the one its answers showed, or every candidate while
+   * none is known (platform packages are shipped for each). Absent where files run on this machine.
+   */
+  platforms?(): TargetPlatform[];
   /** Moves one request to a worker. Rejects only on transport failure; failing tests resolve. */
   invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse>;
   /** Stops workers and releases resources; a backend kept for watch mode is closed on exit. */

@@ -11,7 +11,7 @@
 import type { Test } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import { connect, disconnect, type Connection } from '../backends/registry';
-import { ProjectPreparer } from '../mirror/prepare';
+import { ProjectPreparer, type PreparedRun } from '../mirror/prepare';
 import type { RunSettings } from '../options';
 import type { Progress } from '../results/progress';
 import { environmentalFailure } from '../results/environmental';
@@ -92,11 +92,15 @@ export class LocalRuns {
     this.#run([test]);
   }
 
-  /** The whole run falls back (or fails) when preparing for Lambda proved the function unusable. */
-  async unusable(tests: Test[], error: Error): Promise<void> {
+  /**
+   * Preparing for Lambda proved the function unusable: the files run here, or (fallback "fail")
+   * each fails with the error. Returns what is left of the remote run (nothing).
+   */
+  unusable(tests: Test[], error: Error): PreparedRun {
     this.#stop(error.message.split('\n')[0]!);
-    if (this.#settings.options.fallback === 'fail') throw error;
+    if (this.#settings.options.fallback === 'fail') return { items: [], tests: new Map(), failures: tests.map((test) => [test, error]) };
     this.#run(tests);
+    return { items: [], tests: new Map(), failures: [] };
   }
 
   /** After the remote dispatch: files it never answered go here (or fail), and every local run ends. */

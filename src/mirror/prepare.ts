@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import vm from 'node:vm';
 import type { Test } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import type { Backend } from '../backends/types';
@@ -17,6 +18,7 @@ import { NO_SHIP_STATS, type ShipStats } from '../ship/blob-store';
 import type { Delivery } from '../ship/delivery';
 import { sha256 } from '../ship/sha256';
 import { HashCache } from './hash-cache';
+import { retarget, type Retargeted, type TargetPlatform } from './platform';
 import { describeProject } from './project';
 import { buildMirror, type Mirror } from './walk';
 
@@ -41,6 +43,7 @@ export class ProjectPreparer {
   readonly #projects = new Map<string, Promise<ProjectPayload>>();
   /** Project key -> whether a local file was shipped with it (for the "not shipped" hint). */
   readonly #shippedFiles = new Map<Hash, (file: string) => boolean>();
+  #checked: Promise<void> | undefined;
 
   constructor(settings: RunSettings, globalConfig: Config.GlobalConfig, connection: { backend: Backend; delivery: Delivery }, progress: Progress) {
     this.#settings = settings;
@@ -102,7 +105,10 @@ export class ProjectPreparer {
 
   async #prepareProject(test: Test): Promise<ProjectPayload> {
     let t = performance.now();
-    const mirror = this.#mirror(test.context.config);
+    // (once, before anything is shipped: a function that cannot run these files stops here)
+    this.#checked ??= this.#backend.check?.({ vmModules: typeof (vm as { SourceTextModule?: unknown }).SourceTextModule === 'function' }) ?? Promise.resolve();
+    await this.#checked;
+    const mirror = await this.#forPlatform(this.#mirror(test.context.config), test.context.config);
     this.timing.mirror += performance.now() - t;
     t = performance.now();
     const project = describeProject(test, mirror, this.#settings);
@@ -113,6 +119,21 @@ export class ProjectPreparer {
     for (const k of Object.keys(this.shipped) as Array<keyof ShipStats>) this.shipped[k] += stats[k];
     this.timing.ship += performance.now() - t;
     return payload;
+  }
+
+  /**
+   * Platform packages of this machine replaced by the function's (or both Lambda architectures'),
+   * and a warning for native files that nothing replaces.
+   */
+  async #forPlatform(mirror: Mirror, config: Config.ProjectConfig): Promise<Mirror> {
+    const targets = this.#backend.platforms?.();
+    if (!targets || !this.hashes) return mirror;
+    const retargeted = await retarget(mirror, targets, { cacheDir: this.#settings.cacheDir, projectDir: config.rootDir, hashes: this.hashes });
+    if (!this.#globalConfig.silent) {
+      const lines = platformWarnings(retargeted, targets);
+      if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+    }
+    return retargeted.mirror;
   }
 
   /** In place (the embedded backend's default) there is nothing to describe, hash or ship. */
@@ -140,4 +161,31 @@ function stringsOf(value: unknown, out: string[] = []): string[] {
   else if (Array.isArray(value)) for (const v of value) stringsOf(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) stringsOf(v, out);
   return out;
+}
+
+/** Platform packages swapped for the function's, and what could not be made to run there (each with what to do). */
+function platformWarnings(r: Retargeted, targets: TargetPlatform[]): string[] {
+  const where = targets.map((t) => `${t.os} ${t.cpu}`).join(' or ');
+  const lines: string[] = [];
+  if (r.replaced.length > 0) {
+    const bySource = new Map<string, string[]>();
+    for (const x of r.replaced) bySource.set(x.from, [...(bySource.get(x.from) ?? []), x.to]);
+    const list = [...bySource].map(([from, to]) => `${from} -> ${to.join(' and ')}`);
+    lines.push(`remote-lambda: platform packages shipped for the function (${where}) in place of this machine's: ${list.join(', ')}.`);
+  }
+  if (r.unresolved.length > 0) {
+    lines.push(
+      `remote-lambda: warning: installed for this machine's platform, with no package for the function's (${where}): ${r.unresolved.join(', ')}. ` +
+        'Tests that load them fail there and run again here; list them in "runLocally", or install on Linux (CI) or give the function a layer with them.',
+    );
+  }
+  const byOwner = new Map<string, string[]>();
+  for (const b of r.binaries) byOwner.set(`${b.owner} (built for ${b.builtFor})`, [...(byOwner.get(`${b.owner} (built for ${b.builtFor})`) ?? []), b.file]);
+  for (const [owner, files] of byOwner) {
+    lines.push(
+      `remote-lambda: warning: native files of ${owner} cannot load on the function (${where}): ${files.slice(0, 3).join(', ')}${files.length > 3 ? `, and ${files.length - 3} more` : ''}. ` +
+        'They were compiled or downloaded on install for this machine: run the tests that use them here ("runLocally"), install on Linux (CI), or give the function a layer.',
+    );
+  }
+  return lines;
 }

@@ -22,7 +22,7 @@ export interface S3Emulator {
 }
 
 export function freePort(): Promise<number>;
-export function startOffline(repo: string, workDir: string, serviceDir: string, environment?: Record<string, string>): Promise<Offline>;
+export function startOffline(repo: string, workDir: string, serviceDir: string, environment?: Record<string, string>, processEnv?: Record<string, string>): Promise<Offline>;
 export function startFaultProxy(target: string, script: string[], then: string | undefined, logFile: string): Promise<FaultProxy>;
 export function startS3(directory: string, buckets: string[]): Promise<S3Emulator>;
 
@@ -35,4 +35,5 @@ export interface LambdaStack {
   env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
-export function startLambdaStack(repo: string, work: string, bucket: string): Promise<LambdaStack>;
+/** `processEnv`: variables of the emulator's own node process (its handler runs in process), e.g. NODE_OPTIONS. */
+export function startLambdaStack(repo: string, work: string, bucket: string, processEnv?: Record<string, string>): Promise<LambdaStack>;

@@ -27,7 +27,7 @@ async function freePort() {
  * `--useInProcess`: the handler must `chdir` into the tree it runs (worker threads cannot), and our
  * handler serializes its invocations, so the emulator behaves as one warm container.
  */
-async function startOffline(repo, workDir, serviceDir, environment = {}) {
+async function startOffline(repo, workDir, serviceDir, environment = {}, processEnv = {}) {
   fs.mkdirSync(serviceDir, { recursive: true });
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(serviceDir, 'node_modules'));
   fs.symlinkSync(path.join(repo, 'dist'), path.join(serviceDir, 'dist'));
@@ -71,6 +71,8 @@ async function startOffline(repo, workDir, serviceDir, environment = {}) {
         FORCE_COLOR: '0',
         NO_COLOR: '1',
         JEST_WORKER_ID: '',
+        // the emulator's own node process (its handler runs in process): e.g. NODE_OPTIONS
+        ...processEnv,
       },
     },
   );
@@ -164,15 +166,21 @@ module.exports = { SERVICE, STAGE, FUNCTION_NAME, freePort, startOffline, startF
  * points a run of our runner at both (through `lambdaEndpoint` instead of the emulator, e.g. a
  * fault proxy, when given later via `env.AWS_ENDPOINT_URL_LAMBDA`).
  */
-async function startLambdaStack(repo, work, bucket) {
+async function startLambdaStack(repo, work, bucket, processEnv = {}) {
   const s3 = await startS3(path.join(work, 's3'), [bucket]);
   const lambdaTmp = path.join(work, 'lambda-tmp');
   // s3rver accepts only its own fixed credentials; the Lambda emulator accepts any
-  const offline = await startOffline(repo, lambdaTmp, path.join(work, 'service'), {
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  });
+  const offline = await startOffline(
+    repo,
+    lambdaTmp,
+    path.join(work, 'service'),
+    {
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    },
+    processEnv,
+  );
   const env = {
     JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
     JEST_REMOTE_LAMBDA_FUNCTION: FUNCTION_NAME,

@@ -5,35 +5,48 @@
  * unwraps answers too large for a response, and counts what Lambda bills.
  */
 import { InvokeCommand, LambdaClient, type InvokeCommandOutput, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
-import { CancelledError, TransportError } from '../../errors';
+import { jitteredBackoff } from '../../dispatch/backoff';
+import { CancelledError, TransportError, UnusableBackendError } from '../../errors';
 import {
   LAMBDA_PAYLOAD_LIMIT_BYTES,
+  PING_REQUEST,
   PROTOCOL_VERSION,
+  PongSchema,
   ResponseEnvelopeSchema,
   RunResponseSchema,
   checkAt,
   parseAt,
+  type Host,
   type RunRequest,
   type RunResponse,
 } from '../../protocol';
+import type { TargetPlatform } from '../../mirror/platform';
 import { quietSdkNodeWarning } from '../../ship/s3';
 import { takeOffloadedResult } from '../../ship/s3-upload';
 import { mb } from '../../ship/sizes';
 import type { Backend, InvokeOptions } from '../types';
 import { accountReport, noInvocationStats, type InvocationStats } from './billing';
+import { FunctionFactsCache, type FunctionFacts } from './facts';
 import { ThrottledError, classifyInvokeError, summarizeFunctionError } from './faults';
+
+/** Attempts of the ping that tells a function's runtime, when nothing is known about it yet. */
+const PING_ATTEMPTS = 3;
 
 export interface LambdaBackendOptions {
   functionName: string;
   qualifier?: string;
   region?: string;
   invokeTimeoutMs: number;
+  /** Where what is learned about the function is kept. */
+  cacheDir: string;
 }
 
 export class LambdaBackend implements Backend {
   readonly name = 'lambda';
   readonly stats: InvocationStats = noInvocationStats();
+  readonly facts: FunctionFactsCache;
   readonly #options: LambdaBackendOptions;
   readonly #client: LambdaClient;
 
@@ -42,6 +55,67 @@ export class LambdaBackend implements Backend {
     quietSdkNodeWarning();
     // Retries belong to the dispatcher (it knows test failures from faults); one attempt here.
     this.#client = new LambdaClient({ region: options.region, maxAttempts: 1, ...clientConfig });
+    const endpoint = process.env.AWS_ENDPOINT_URL_LAMBDA ?? process.env.AWS_ENDPOINT_URL ?? 'aws';
+    this.facts = new FunctionFactsCache(options.cacheDir, [endpoint, options.region ?? process.env.AWS_REGION ?? '', options.functionName, options.qualifier ?? ''].join('\0'));
+  }
+
+  /** Lambda is Linux with glibc, x86_64 or arm64: the one its answers showed, or both until then. */
+  platforms(): TargetPlatform[] {
+    const known = this.facts.known;
+    if (known) return [{ os: known.platform, cpu: known.arch, libc: 'glibc' }];
+    return [
+      { os: 'linux', cpu: 'x64', libc: 'glibc' },
+      { os: 'linux', cpu: 'arm64', libc: 'glibc' },
+    ];
+  }
+
+  /** The function's platform, Node and VM modules: from earlier answers, else from a ping now. */
+  async runtime(): Promise<FunctionFacts> {
+    const known = this.facts.known;
+    if (known) return known;
+    const answer = await this.#ping();
+    this.facts.learn(answer);
+    return this.facts.known!;
+  }
+
+  /**
+   * Native ESM needs Node's VM modules (--experimental-vm-modules) where the files run: a Jest that
+   * has them locally is refused by a function without them before the first file, with the fix.
+   */
+  async check(local: { vmModules: boolean }): Promise<void> {
+    if (!local.vmModules) return;
+    const runtime = await this.runtime();
+    if (runtime.vmModules === false) {
+      throw new UnusableBackendError(
+        `This Jest runs with --experimental-vm-modules (native ESM), and ${this.#describe()} does not (its NODE_OPTIONS lack the flag): ` +
+          'its test files would fail there with "unexpected token" or "Cannot use import statement outside a module".\n' +
+          `Deploy it with the flag: npx jest-runner-remote-lambda deploy --function ${this.#options.functionName} --node-options=--experimental-vm-modules ` +
+          '(or give ESM suites a function of their own).',
+      );
+    }
+  }
+
+  async #ping(): Promise<Host> {
+    let output: InvokeCommandOutput | undefined;
+    for (let attempt = 0; !output; attempt++) {
+      try {
+        output = await this.#client.send(
+          new InvokeCommand({ FunctionName: this.#options.functionName, Qualifier: this.#options.qualifier, Payload: Buffer.from(JSON.stringify(PING_REQUEST)) }),
+          { abortSignal: AbortSignal.timeout(this.#options.invokeTimeoutMs) },
+        );
+      } catch (error) {
+        const fault = classifyInvokeError(error, this.#describe());
+        if (!fault.retryable || attempt >= PING_ATTEMPTS - 1) throw new UnusableBackendError(fault.message, { cause: error });
+        await sleep(jitteredBackoff(attempt + 1));
+      }
+    }
+    this.stats.invocations++;
+    const body = output.Payload ? Buffer.from(output.Payload).toString('utf8') : '';
+    const pong = PongSchema.safeParse(this.#json(body));
+    if (output.FunctionError || !pong.success) {
+      throw new UnusableBackendError(`${this.#describe()} did not answer a ping as this package's handler would: ${output.FunctionError ? `${output.FunctionError}: ` : ''}${body.slice(0, 200)}`);
+    }
+    return pong.data;
   }
 
   async invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
@@ -72,7 +146,10 @@ export class LambdaBackend implements Backend {
     }
     const status = (parsed as { status?: unknown } | null)?.status;
     if (status === 'compressed' || status === 'offloaded') parsed = await this.#unwrap(parsed, request);
-    return checkAt(RunResponseSchema, parsed, `response from ${this.#describe()}`);
+    const response = checkAt(RunResponseSchema, parsed, `response from ${this.#describe()}`);
+    const answered = response.status === 'batch' ? response.results[0] : response;
+    if (answered && 'host' in answered && answered.host) this.facts.learn(answered.host);
+    return response;
   }
 
   async #send(payload: string, cancel: AbortSignal): Promise<InvokeCommandOutput> {
