@@ -98,6 +98,7 @@ class Environment extends EventEmitter {
       this.#child.on('error', (error) => this.#onExit(null, null, error));
       this.#child.on('exit', (code, signal) => this.#onExit(code, signal));
       this.#memoryTimer = setInterval(() => this.#pollMemory(), MEMORY_POLL_MS);
+      if (this.killReason) this.kill(this.killReason);
     });
     return this.#ready;
   }

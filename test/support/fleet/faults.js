@@ -36,15 +36,17 @@ class FaultPlan {
     let kind;
     if (this.throttleLeft > 0) {
       this.throttleLeft--;
-      kind = 'throttle';
-    } else if (n < (this.plan.script ?? []).length) {
+      this.injected.throttle++;
+      return 'throttle';
+    }
+    if (n < (this.plan.script ?? []).length) {
       kind = this.plan.script[n];
     } else if (this.random && this.random.uniform() < this.plan.random.rate) {
       kind = this.#draw();
     } else {
       kind = this.plan.then ?? 'pass';
     }
-    if (kind === 'throttle' && this.throttleLeft === 0) this.throttleLeft = Math.max(0, (this.plan.throttleBurst ?? 1) - 1);
+    if (kind === 'throttle') this.throttleLeft = Math.max(0, (this.plan.throttleBurst ?? 1) - 1);
     if (kind !== 'pass') this.injected[kind]++;
     return kind;
   }
