@@ -1,26 +1,26 @@
 /**
- * The workflows that touch files or reports, on the lambda backend (serverless-offline serving the
- * built handler, s3rver as the bucket, the real AWS SDK): snapshots written, updated and removed
+ * The workflows that touch files or reports, on the lambda backend (the local Lambda fleet serving
+ * the built handler, s3rver as the bucket, the real AWS SDK): snapshots written, updated and removed
  * through -u, coverage reports of both providers, jest-junit XML, the IDE command lines, several
  * projects, and watch mode. Each compared with Jest's default runner on the same project.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { consumerProject } from './support/pack';
-import { startLambdaStack, type LambdaStack } from './support/offline';
+import { startFleetStack, type FleetStack } from './support/offline';
 import { REPO, comparable, junitComparable, runJest, type JestRun } from './support/run-jest';
 import { SNAPSHOT_STEPS, checkSnapshotSteps, snapshotWorkflow } from './support/snapshot-workflow';
 import { comparableRun, watchScenario, type WatchRecord } from './support/watch-scenario';
 
 let work: string;
 let project: string;
-let stack: LambdaStack;
+let stack: FleetStack;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   ({ work, project } = consumerProject('jrl-lambda-workflows-', 'workflows-consumer', ['ts-jest', 'typescript', '@types/jest', 'jest-junit', 'jest-environment-jsdom']));
   for (const example of ['typescript-basics', 'failures', 'multi-project']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
-  stack = await startLambdaStack(REPO, work, 'jrl-workflows');
+  stack = await startFleetStack(REPO, work, 'jrl-workflows');
   env = stack.env;
 }, 900_000);
 

@@ -59,7 +59,7 @@ async function loadHandler() {
   const root = process.env.LAMBDA_TASK_ROOT ?? '/var/task';
   const base = path.resolve(root, moduleName);
   let mod;
-  const require = createRequire(path.join(root, 'noop.js'));
+  const require = createRequire(import.meta.url);
   for (const ext of ['.js', '.mjs', '.cjs']) {
     const file = base + ext;
     try {
