@@ -141,6 +141,7 @@ class Environment extends EventEmitter {
   invoke(invocation) {
     if (this.state === 'dead') return Promise.resolve({ kind: 'exit', ...this.exit, outOfMemory: this.outOfMemory === true, durationMs: 0, peakBytes: this.peakBytes });
     this.state = 'busy';
+    this.answered = false;
     this.invocations++;
     this.lastUsedAt = Date.now();
     return new Promise((resolve) => {
@@ -175,6 +176,7 @@ class Environment extends EventEmitter {
     const inv = this.#current;
     if (!inv || inv.done) return;
     inv.done = true;
+    if (outcome.kind === 'response' || outcome.kind === 'error') this.answered = true;
     inv.resolve({ ...outcome, durationMs: inv.startedAt === undefined ? 0 : performance.now() - inv.startedAt, peakBytes: Math.max(inv.peakBytes, this.peakBytes) });
   }
 

@@ -211,12 +211,20 @@ class Fleet {
     return env;
   }
 
+  /**
+   * The most recently used idle environment of the current code; else one that has just answered
+   * and whose runtime is about to ask for the next event (on Lambda that takes microseconds, less
+   * than any client's round trip: it would be idle by the time the next invocation arrives).
+   */
   #pickIdle() {
     let best;
+    let finishing;
     for (const env of this.environments) {
-      if (env.state === 'idle' && !env.retiring && env.version === this.version && (!best || env.lastUsedAt > best.lastUsedAt)) best = env;
+      if (env.retiring || env.version !== this.version) continue;
+      if (env.state === 'idle' && (!best || env.lastUsedAt > best.lastUsedAt)) best = env;
+      if (env.state === 'busy' && env.answered && !finishing) finishing = env;
     }
-    return best;
+    return best ?? finishing;
   }
 
   record(line) {
@@ -255,8 +263,7 @@ class Fleet {
     this.inFlight++;
     if (type === 'Event') res.writeHead(202, { 'x-amzn-requestid': requestId }).end();
     try {
-      if (env) env.state = 'busy';
-      else env = await this.#newEnvironment(fault);
+      if (!env) env = await this.#newEnvironment(fault);
       const outcome = await this.#run(env, requestId, payload, fault);
       this.#respond(type === 'Event' ? undefined : res, { requestId, env, cold, outcome, fault, logType, qualifier });
     } finally {
