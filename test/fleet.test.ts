@@ -355,20 +355,36 @@ describe('faults at the environment level', () => {
   });
 });
 
-test('stopping a fleet ends every environment process and removes its folder', async () => {
+test('stopping a fleet ends every environment process and removes its folder; so does killing the fleet outright', async () => {
   const { fleet, client } = await fleetWith();
   await Promise.all([invoke(client, { sleepMs: 300 }), invoke(client, {})]);
-  const pids = (await fleet.stats()).environments.map((e) => e.pid);
-  expect(pids).toHaveLength(2);
+  const environments = (await fleet.stats()).environments;
+  expect(environments).toHaveLength(2);
+  const pids = environments.flatMap((e) => [e.pid, e.runtimePid!]);
+  if (!unavailable) expect(pids.every((pid) => Number.isInteger(pid) && pid > 1)).toBe(true);
   await fleet.stop();
-  const alive = pids.filter((pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  expect(alive).toEqual([]);
+  expect(pids.filter(isAlive)).toEqual([]);
   expect(fs.existsSync(fleet.workDir)).toBe(false);
+
+  // SIGKILL to the fleet: its environments die with it (a busy one and a frozen one too)
+  const second = await fleetWith({ faults: { script: ['pass', 'hang'] } });
+  await invoke(second.client, {});
+  const busy = invoke(second.client, { sleepMs: 60_000 }).catch(() => undefined);
+  const frozen = invoke(second.client, {}).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1000));
+  const inside = (await second.fleet.stats()).environments.flatMap((e) => [e.pid, e.runtimePid!]).filter(Boolean);
+  expect(inside.length).toBeGreaterThanOrEqual(unavailable ? 2 : 4);
+  process.kill(second.fleet.pid, 'SIGKILL');
+  await Promise.all([busy, frozen]);
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(inside.filter(isAlive)).toEqual([]);
 });
+
+/** A live process (a zombie, dead but not yet reaped by its parent, is not). */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

@@ -34,6 +34,15 @@ function rssBytes(rootPid) {
   return total;
 }
 
+/** Whether `pid` is a live process (a zombie, dead but not yet reaped, is not). */
+function running(pid) {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 class Environment extends EventEmitter {
   /**
    * @param {object} spec id, version, codeDir, skeleton, runtimeDir, nodeBinary, tmpMb, memoryMb,
@@ -67,8 +76,14 @@ class Environment extends EventEmitter {
   #startedAt;
   #ready;
 
+  /** The process the fleet started (setpriv, then unshare). */
   get pid() {
     return this.#child?.pid;
+  }
+
+  /** This machine's pid of the runtime (PID 1 of the environment's namespace). */
+  get runtimePid() {
+    return this.#runtimePid;
   }
 
   /** Starts the process; resolves when its runtime first asks for an invocation (init is done). */
@@ -234,6 +249,13 @@ class Environment extends EventEmitter {
   /** Ends the environment now (SIGKILL to the namespace: every process in it ends). */
   kill(reason) {
     this.killReason ??= reason;
+    if (this.#runtimePid && this.spec.isolated) {
+      try {
+        process.kill(this.#runtimePid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) {
       try {
         this.#child.kill('SIGKILL');
@@ -257,10 +279,11 @@ class Environment extends EventEmitter {
     this.emit('dead', this.exit);
   }
 
-  /** Resolves once the process has exited. */
-  whenDead() {
-    return this.state === 'dead' ? Promise.resolve() : new Promise((r) => this.once('dead', () => r()));
+  /** Resolves once the process has exited, and the runtime inside it too. */
+  async whenDead() {
+    if (this.state !== 'dead') await new Promise((r) => this.once('dead', () => r()));
+    for (let waited = 0; this.#runtimePid && running(this.#runtimePid) && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-module.exports = { Environment };
+module.exports = { Environment, running };

@@ -44,7 +44,10 @@ export interface FleetOptions {
 
 export interface FleetEnvironment {
   id: number;
+  /** The process the fleet started (setpriv, then unshare). */
   pid: number;
+  /** This machine's pid of the runtime inside (PID 1 of the environment's namespace). */
+  runtimePid?: number;
   state: 'init' | 'idle' | 'busy' | 'dead';
   version: number;
   invocations: number;

@@ -62,7 +62,7 @@ function memoryLimitMethod() {
 /** Writes the read-only root every environment shares: /etc, basic tools, empty mount points. */
 function makeSkeleton(dir) {
   const mkdir = (p) => fs.mkdirSync(path.join(dir, p), { recursive: true, mode: 0o755 });
-  for (const d of ['etc', 'usr/bin', 'usr/lib/x86_64-linux-gnu', 'usr/lib64', 'usr/share/zoneinfo', 'var/task', 'var/runtime', 'var/lang/bin', 'tmp', 'dev', 'proc', 'opt', 'home', 'root']) mkdir(d);
+  for (const d of ['etc', 'usr/bin', 'usr/libexec/jrl-fleet', 'usr/lib/x86_64-linux-gnu', 'usr/lib64', 'usr/share/zoneinfo', 'var/task', 'var/runtime', 'var/lang/bin', 'tmp', 'dev', 'proc', 'opt', 'home', 'root']) mkdir(d);
   fs.symlinkSync('usr/bin', path.join(dir, 'bin'));
   fs.symlinkSync('usr/bin', path.join(dir, 'sbin'));
   fs.symlinkSync('usr/lib', path.join(dir, 'lib'));
@@ -74,6 +74,9 @@ function makeSkeleton(dir) {
     if (source) fs.copyFileSync(fs.realpathSync(source), path.join(dir, 'usr/bin', tool));
     if (source) fs.chmodSync(path.join(dir, 'usr/bin', tool), 0o755);
   }
+  // the fleet's own helper (sandbox.sh), off PATH: not a tool of the environment
+  fs.copyFileSync(fs.realpathSync('/usr/bin/setpriv'), path.join(dir, 'usr/libexec/jrl-fleet/setpriv'));
+  fs.chmodSync(path.join(dir, 'usr/libexec/jrl-fleet/setpriv'), 0o755);
   const etc = {
     passwd: `root:x:0:0:root:/root:/bin/bash\nsbx_user1051:x:${SANDBOX_UID}:${SANDBOX_GID}::/home/sbx_user1051:/sbin/nologin\n`,
     group: `root:x:0:\nsbx_user1051:x:${SANDBOX_GID}:\n`,

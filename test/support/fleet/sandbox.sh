@@ -41,4 +41,7 @@ mount -t proc -o nosuid,nodev,noexec proc "$skeleton/proc"
 
 PATH=$lambda_path
 PWD=/var/task
-exec "$chroot" --userspec="$user" "$skeleton" /usr/bin/env -C /var/task "$@"
+# setpriv drops to the runtime's user, then asks for SIGKILL when unshare (outside) dies: a change
+# of user clears that request, so it is made after. The runtime is PID 1 here: when it dies, so
+# does everything else in the namespace.
+exec "$chroot" "$skeleton" /usr/libexec/jrl-fleet/setpriv --reuid="${user%:*}" --regid="${user#*:}" --clear-groups --pdeathsig SIGKILL -- /usr/bin/env -C /var/task "$@"

@@ -371,7 +371,7 @@ class Fleet {
       isolation: this.isolationNote,
       memoryLimit: this.memory,
       inFlight: this.inFlight,
-      environments: [...this.environments].map((e) => ({ id: e.id, pid: e.pid, state: e.state, version: e.version, invocations: e.invocations, retiring: e.retiring })),
+      environments: [...this.environments].map((e) => ({ id: e.id, pid: e.pid, runtimePid: e.runtimePid, state: e.state, version: e.version, invocations: e.invocations, retiring: e.retiring })),
       faultsInjected: { ...this.faults.injected, total: this.faults.total() },
       ...this.stats,
     };
