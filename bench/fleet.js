@@ -86,6 +86,20 @@ function jest(cwd, env, extra = []) {
   return { status: r.status, json, stderr: r.stderr ?? '', wallMs, runnerMs: total ? Number(total[1]) : undefined };
 }
 
+/**
+ * Starts the fleet's environments a few at a time: runs of `files` (paths relative to `dir`) at
+ * concurrency step, 2 step, ... up to `count`, each run needing `step` new environments. Dozens of
+ * environments starting at once on this 2-core machine would each take minutes (their CPU is
+ * shared here, unlike on Lambda) and run past the function's timeout.
+ */
+function rampUp(dir, env, pattern, count, step) {
+  for (let k = Math.min(step, count); ; k = Math.min(count, k + step)) {
+    const run = jest(dir, { ...env, JEST_REMOTE_LAMBDA_CONCURRENCY: String(k), JEST_REMOTE_LAMBDA_BATCH_MS: '0' }, [`--testPathPatterns=${pattern}`, '--maxWorkers=2']);
+    log(`ramp-up: concurrency ${k}: ${run.json.numTotalTestSuites} files in ${Math.round(run.wallMs)} ms`);
+    if (k === count) return;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function writeStressSuite(dir, files) {
@@ -120,14 +134,7 @@ function withoutInternalFrames(file) {
   return { ...file, message: strip(file.message), tests: file.tests.map((t) => ({ ...t, failureMessages: t.failureMessages.map(strip) })) };
 }
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const { running: alive } = require('../test/support/fleet/environment');
 
 async function stress(project, work) {
   const dir = path.join(project, 'stress');
@@ -140,13 +147,16 @@ async function stress(project, work) {
     timeoutSec: STRESS.timeoutSec,
     slowStartMs: 2000,
     killWithinMs: 400,
-    faults: { random: { seed: STRESS.seed, rate: STRESS.rate, weights: STRESS.weights }, throttleBurst: 2 },
   });
   let ours;
   let stats;
   let pids = new Set();
-  const watch = setInterval(() => stack.fleet.stats().then((s) => s.environments.forEach((e) => pids.add(e.pid)), () => undefined), 1000);
+  const note = (s) => s.environments.forEach((e) => [e.pid, e.runtimePid].filter(Boolean).forEach((pid) => pids.add(pid)));
+  const watch = setInterval(() => stack.fleet.stats().then(note, () => undefined), 1000);
   try {
+    if (!QUICK) rampUp(dir, stack.env, 'group-0/', STRESS.environments, 4);
+    const warmUp = (await stack.fleet.stats()).invocations;
+    await stack.fleet.setFaults({ random: { seed: STRESS.seed, rate: STRESS.rate, weights: STRESS.weights }, throttleBurst: 2 });
     log(`stress: ${STRESS.files} files on the fleet, ${STRESS.environments} environments, fault rate ${STRESS.rate}`);
     ours = jest(dir, {
       ...stack.env,
@@ -156,7 +166,8 @@ async function stress(project, work) {
       JEST_REMOTE_LAMBDA_DEBUG: '1',
     }, ['--maxWorkers=2']);
     stats = await stack.fleet.stats();
-    stats.environments.forEach((e) => pids.add(e.pid));
+    stats.invocations -= warmUp;
+    note(stats);
   } finally {
     clearInterval(watch);
     await stack.stop();
@@ -283,13 +294,15 @@ async function concurrency(project, work, measured) {
   const waits = durationsMs();
   writeWaitingSuite(dir, waits);
   const c = CONCURRENCY.concurrency;
-  const stack = await startFleetStack(REPO, path.join(work, 'concurrency-stack'), 'jrl-bench-concurrency', { concurrency: c, timeoutSec: 300 });
+  // (Lambda's longest timeout: the measured run starts every environment at once, see rampUp)
+  const stack = await startFleetStack(REPO, path.join(work, 'concurrency-stack'), 'jrl-bench-concurrency', { concurrency: c, timeoutSec: 900 });
   const env = { ...stack.env, JEST_REMOTE_LAMBDA_CONCURRENCY: String(c), JEST_REMOTE_LAMBDA_DEBUG: '1' };
   const runs = {};
   let fleetStats;
   try {
     if (!QUICK) {
-      log(`concurrency: ${waits.length} files at concurrency ${c}, first run (primes Jest's timings and the environments)`);
+      rampUp(dir, stack.env, 'w00', c, 5);
+      log(`concurrency: ${waits.length} files at concurrency ${c}, first run (primes Jest's timings)`);
       runs.first = jest(dir, env);
       log(`concurrency: warm run (every environment warm)`);
       runs.warm = jest(dir, env);
@@ -359,10 +372,13 @@ async function main() {
     const only = args.only ? String(args.only).split(',') : ['overhead', 'stress', 'concurrency'];
     const overheadFigures = only.includes('overhead') || only.includes('concurrency') ? await overhead(project, work) : undefined;
     log(`overhead: ${JSON.stringify(overheadFigures)}`);
-    const stressFigures = only.includes('stress') ? await stress(project, work) : undefined;
-    log(`stress: ${JSON.stringify(stressFigures)}`);
-    const concurrencyFigures = only.includes('concurrency') ? await concurrency(project, work, overheadFigures) : undefined;
-    log(`concurrency: ${JSON.stringify(concurrencyFigures)}`);
+    let stressFigures;
+    let concurrencyFigures;
+    // (in the order --only names them)
+    for (const part of only.filter((o) => o !== 'overhead')) {
+      if (part === 'stress') log(`stress: ${JSON.stringify((stressFigures = await stress(project, work)))}`);
+      if (part === 'concurrency') log(`concurrency: ${JSON.stringify((concurrencyFigures = await concurrency(project, work, overheadFigures)))}`);
+    }
     const result = { quick: QUICK, stress: stressFigures, concurrency: concurrencyFigures, overhead: overheadFigures };
     if (JSON_OUT) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -246,6 +246,8 @@ describe('limits: timeout, exit, memory', () => {
   });
 
   test('over the memory size: killed, Runtime.OutOfMemory, Max Memory Used over Memory Size', async () => {
+    // (its own fleet: filling 400 MB can take longer than the 1 s timeout on a loaded machine)
+    const { client } = await fleetWith({ timeoutSec: 60, memoryMb: 192 });
     const hog = await invoke(client, { allocateMb: 400, sleepMs: 500 });
     expect(hog.functionError).toBe('Unhandled');
     expect(hog.body).toEqual({ errorType: 'Runtime.OutOfMemory', errorMessage: expect.stringMatching(/Error: Runtime exited with error: signal: killed$/) });
