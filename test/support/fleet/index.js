@@ -9,6 +9,7 @@
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { namespaceSupport } = require('./sandbox');
@@ -34,11 +35,26 @@ async function startFleet(options = {}) {
     });
   }).finally(() => fs.rmSync(optionsFile, { force: true }));
   const endpoint = `http://127.0.0.1:${port}`;
-  const control = async (op, body) => {
-    const r = await fetch(`${endpoint}/_fleet/${op}`, { method: body === undefined ? 'GET' : 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
-    if (!r.ok) throw new Error(`fleet ${op}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
+  let exited;
+  child.once('exit', (code, signal) => (exited = { code, signal }));
+  // A new connection per call: callers block their event loop for minutes (spawnSync of Jest), and a
+  // kept-alive socket the fleet closed meanwhile would fail the next call with EPIPE.
+  const control = (op, body) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(`${endpoint}/_fleet/${op}`, { method: body === undefined ? 'GET' : 'POST', agent: false }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) reject(new Error(`fleet ${op}: ${res.statusCode} ${text}`));
+          else resolve(JSON.parse(text));
+        });
+      });
+      req.on('error', (error) => {
+        reject(new Error(`fleet ${op}: ${error.message}; the fleet ${exited ? `exited (code ${exited.code}, signal ${exited.signal})` : 'is running'}:\n${output.slice(-4000)}`));
+      });
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
   const functionName = options.functionName ?? 'jrl-test-run';
   return {
     endpoint,
