@@ -380,6 +380,8 @@ test('stopping a fleet ends every environment process and removes its folder; so
   await Promise.all([busy, frozen]);
   await new Promise((r) => setTimeout(r, 1000));
   expect(inside.filter(isAlive)).toEqual([]);
+  // (a killed fleet cannot remove its folder: the one who killed it does)
+  fs.rmSync(second.fleet.workDir, { recursive: true, force: true });
 });
 
 /** A live process (a zombie, dead but not yet reaped by its parent, is not). */
