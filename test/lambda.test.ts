@@ -1,13 +1,16 @@
 /**
  * The lambda backend end to end: the real @aws-sdk/client-lambda invoking this package's built
- * handler in serverless-offline on 127.0.0.1, from a project that installed the package from its
- * tarball, without a bucket: the whole tree (node_modules included) travels inline, as packs of
- * content-addressed blobs in rounds that fit Lambda's payload limit.
+ * handler on the local Lambda fleet on 127.0.0.1 (test/support/fleet: each execution environment
+ * its own isolated process), from a project that installed the package from its tarball, without a
+ * bucket: the whole tree (node_modules included) travels inline, as packs of content-addressed
+ * blobs in rounds that fit Lambda's payload limit. One smoke test runs on serverless-offline, a
+ * third-party emulator, as a reference.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { consumerProject } from './support/pack';
+import { startFleet } from './support/fleet';
 import { FUNCTION_NAME, startFaultProxy, startOffline, type FaultProxy, type Offline } from './support/offline';
 import { REPO, comparable, runJest } from './support/run-jest';
 
@@ -22,8 +25,8 @@ beforeAll(async () => {
   ({ work, project, tarball } = consumerProject('jrl-lambda-', 'lambda-consumer'));
   for (const example of ['fixtures', 'failures']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
 
-  offline = await startOffline(REPO, path.join(work, 'lambda-tmp'), path.join(work, 'service'));
-  // every invocation is held to Lambda's 6 MB payload limits, which the emulator does not enforce
+  offline = await startFleet({ code: { 'index.js': path.join(REPO, 'dist/handler/index.js') }, functionName: FUNCTION_NAME });
+  // (the fleet enforces Lambda's 6 MB payload limits too; the proxy also logs each answer's status)
   limits = await startFaultProxy(offline.endpoint, [], 'pass', path.join(work, 'limits.log'));
   lambdaEnv = {
     JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
@@ -267,3 +270,15 @@ describe('doctor', () => {
     }
   });
 });
+
+test('smoke, on serverless-offline (a third-party emulator, as a reference): example fixtures gives the default runner\'s results', async () => {
+  const reference = await startOffline(REPO, path.join(work, 'offline-tmp'), path.join(work, 'offline-service'));
+  try {
+    const cwd = path.join(project, 'fixtures');
+    const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, AWS_ENDPOINT_URL_LAMBDA: reference.endpoint } });
+    expect(ours.stderr).toMatch(/remote-lambda: 3 file\(s\) on Lambda/);
+    expect(comparable(ours)).toEqual(comparable(runJest(cwd, { runner: 'default' })));
+  } finally {
+    await reference.stop();
+  }
+}, 600_000);

@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packRunner } from './support/pack';
-import { FUNCTION_NAME, startOffline, type Offline } from './support/offline';
+import { startFleet } from './support/fleet';
+import { FUNCTION_NAME, type Offline } from './support/offline';
 import { installTools, run, runOk, writeFiles, type Manager, type Tools } from './support/pm-tools';
 import { REPO, comparable, runJest, type JestRun } from './support/run-jest';
 
@@ -294,7 +295,7 @@ describe('pnpm workspace monorepo with Jest projects', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// pnpm layouts shipped to the lambda backend (serverless-offline), where node_modules is not
+// pnpm layouts shipped to the lambda backend (the local Lambda fleet), where node_modules is not
 // linked but shipped file by file: pnpm's relative links into node_modules/.pnpm, workspace links.
 // ---------------------------------------------------------------------------------------------
 
@@ -303,10 +304,8 @@ describe('pnpm layouts on the lambda backend (emulated)', () => {
   let lambdaEnv: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    // The handler of the tarball (not the checkout's dist/, which may be rebuilt meanwhile), with
-    // this repository's serverless-offline.
-    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(unpacked, 'node_modules'));
-    offline = await startOffline(unpacked, path.join(work, 'lambda-tmp'), path.join(work, 'lambda-service'));
+    // The handler of the tarball (not the checkout's dist/, which may be rebuilt meanwhile)
+    offline = await startFleet({ code: { 'index.js': path.join(unpacked, 'dist/handler/index.js') }, functionName: FUNCTION_NAME });
     lambdaEnv = {
       JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
       JEST_REMOTE_LAMBDA_FUNCTION: FUNCTION_NAME,

@@ -37,3 +37,14 @@ export interface LambdaStack {
 }
 /** `processEnv`: variables of the emulator's own node process (its handler runs in process), e.g. NODE_OPTIONS. */
 export function startLambdaStack(repo: string, work: string, bucket: string, processEnv?: Record<string, string>): Promise<LambdaStack>;
+
+export interface FleetStack {
+  s3: S3Emulator;
+  /** The fleet (named as in LambdaStack, so tests switch with one line). */
+  offline: Offline;
+  fleet: import('./fleet').Fleet;
+  lambdaTmp: undefined;
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+export function startFleetStack(repo: string, work: string, bucket: string, fleetOptions?: Partial<import('./fleet').FleetOptions>): Promise<FleetStack>;

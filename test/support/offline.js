@@ -204,3 +204,42 @@ async function startLambdaStack(repo, work, bucket, processEnv = {}) {
 }
 
 module.exports.startLambdaStack = startLambdaStack;
+
+/**
+ * The same as startLambdaStack with the local fleet (test/support/fleet) instead of
+ * serverless-offline: every environment its own isolated process running the built handler.
+ * `offline` is the fleet (it has `endpoint`, `output()` and `stop()` too); `fleet` adds its
+ * controls. There is no `lambdaTmp`: each environment's /tmp is private to it.
+ */
+async function startFleetStack(repo, work, bucket, fleetOptions = {}) {
+  const { startFleet } = require('./fleet');
+  const s3 = await startS3(path.join(work, 's3'), [bucket]);
+  // s3rver accepts only its own fixed credentials: they are the function's role here
+  const fleet = await startFleet({
+    code: { 'index.js': path.join(repo, 'dist/handler/index.js') },
+    functionName: FUNCTION_NAME,
+    environment: { AWS_ENDPOINT_URL_S3: s3.endpoint },
+    role: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', sessionToken: 'fleet-session' },
+    ...fleetOptions,
+  });
+  const env = {
+    ...fleet.env,
+    JEST_REMOTE_LAMBDA_BUCKET: bucket,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  };
+  return {
+    s3,
+    offline: fleet,
+    fleet,
+    lambdaTmp: undefined,
+    env,
+    async stop() {
+      await fleet.stop();
+      await s3.stop();
+    },
+  };
+}
+
+module.exports.startFleetStack = startFleetStack;
