@@ -35,7 +35,15 @@ const { createRandom } = require('./scale/random');
 const { DEFAULTS } = require('./scale/params');
 const { runStrategy } = require('./scale/simulate');
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? true]));
+const { parseArgs } = require('node:util');
+
+const { values: args } = parseArgs({
+  options: Object.fromEntries([
+    ...['quick', 'json'].map((name) => [name, { type: 'boolean' }]),
+    ...['stress-files', 'stress-envs', 'seed', 'fault-rate', 'concurrency-files', 'concurrency', 'only'].map((name) => [name, { type: 'string' }]),
+  ]),
+  strict: true,
+});
 const QUICK = Boolean(args.quick);
 const JSON_OUT = Boolean(args.json);
 const STRESS = {

@@ -10,7 +10,8 @@ import { REPO } from './support/run-jest';
 
 type Figures = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each bench's own JSON
 
-const CHECKS: Record<string, (f: Figures) => void> = {
+/** Each bench's check of its quick run's figures (and the flags it needs beside --quick). */
+const CHECKS: Record<string, ((f: Figures) => void) & { args?: string[] }> = {
   'bundle.js': (f) => {
     expect(f.local.files).toBeGreaterThanOrEqual(f.modules + f.tests);
     expect(f.lambda.files).toBeGreaterThan(f.local.files); // node_modules shipped
@@ -30,6 +31,25 @@ const CHECKS: Record<string, (f: Figures) => void> = {
     expect(Object.keys(f.overheadMsPerFile).sort()).toEqual(['lambda', 'lambda, batched', 'local']);
     for (const ms of Object.values(f.overheadMsPerFile)) expect(Number.isFinite(ms)).toBe(true);
   },
+  'fleet.js': Object.assign(
+    (f: Figures) => {
+      expect(f).toMatchObject({
+        quick: true,
+        stress: { files: 40, results: 40, lost: 0, duplicated: 0, mismatches: 0, leftoverProcesses: 0, leftoverTempDirs: 0 },
+        concurrency: { files: 30, concurrency: 6 },
+      });
+      const { stress, concurrency, overhead } = f;
+      expect(stress.faultsInjected).toBeGreaterThan(0);
+      expect(stress.faultShare).toBeGreaterThanOrEqual(0.1);
+      expect(stress.referenceFailedFiles).toBeGreaterThan(0);
+      for (const key of ['wallMs', 'lowerBoundMs', 'moduloMs', 'modelMs']) expect(concurrency[key]).toBeGreaterThan(0);
+      // the files' own time is inside the wall time, whatever the schedule
+      expect(concurrency.wallMs).toBeGreaterThanOrEqual(Math.max(concurrency.longestMs, concurrency.sumMs / concurrency.concurrency));
+      expect(overhead.warmInvokeMs).toBeGreaterThan(0);
+      expect(overhead.coldInvokeMs).toBeGreaterThan(overhead.warmInvokeMs);
+    },
+    { args: ['--json'] },
+  ),
   'shipping.js': (f) => {
     expect(f.first.uploadedBytes).toBeGreaterThan(0);
     expect(f.unchanged.uploadedBytes).toBe(0);
@@ -45,14 +65,16 @@ test('every benchmark has a quick-mode check here', () => {
 });
 
 test.each(Object.keys(CHECKS))('bench/%s --quick runs and prints its figures as JSON on its last line', (bench) => {
-  const run = spawnSync(process.execPath, [path.join(REPO, 'bench', bench), '--quick'], {
+  // (fleet.js: stress with seeded faults, real concurrency and overhead on the Lambda-like fleet)
+  const run = spawnSync(process.execPath, [path.join(REPO, 'bench', bench), '--quick', ...(CHECKS[bench]!.args ?? [])], {
     cwd: REPO,
     encoding: 'utf8',
-    timeout: 600_000,
+    timeout: 900_000,
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, JEST_WORKER_ID: '' },
   });
   expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
   const last = run.stdout.trim().split('\n').pop()!;
   CHECKS[bench]!(JSON.parse(last) as Figures);
-});
+}, 900_000);
+

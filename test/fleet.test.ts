@@ -67,6 +67,7 @@ async function fleetWith(options: Partial<FleetOptions> = {}): Promise<{ fleet: 
 
 interface Answer {
   functionError?: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the probe's JSON, read field by field
   body: any;
   log: string;
   version?: string;
@@ -87,10 +88,9 @@ async function invoke(client: LambdaClient, event: object, functionName = 'jrl-t
 const REPORT = /^REPORT RequestId: ([0-9a-f-]{36})\tDuration: (\d+\.\d\d) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB\t(?:Init Duration: (\d+\.\d\d) ms\t)?(?:Status: (\w+)\t)?$/m;
 
 describe('the Invoke API, as the AWS SDK sees it', () => {
-  let fleet: Fleet;
   let client: LambdaClient;
   beforeAll(async () => {
-    ({ fleet, client } = await fleetWith({ concurrency: 2, memoryMb: 512 }));
+    ({ client } = await fleetWith({ concurrency: 2, memoryMb: 512 }));
   });
 
   test('a cold then a warm invocation: the payload, the executed version, and log tails with REPORT lines (Init Duration only when cold)', async () => {
@@ -149,6 +149,7 @@ describe('the Invoke API, as the AWS SDK sees it', () => {
 describeIsolated(`an execution environment from inside${unavailable ? ` (SKIPPED: ${unavailable})` : ''}`, () => {
   let fleet: Fleet;
   let client: LambdaClient;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the probe's JSON, read field by field
   let seen: any;
   beforeAll(async () => {
     ({ fleet, client } = await fleetWith({ ephemeralMb: 8, memoryMb: 1024 }));
@@ -218,10 +219,9 @@ describeIsolated(`an execution environment from inside${unavailable ? ` (SKIPPED
 const REPO_MARKER = path.resolve(__dirname, '..');
 
 describe('limits: timeout, exit, memory', () => {
-  let fleet: Fleet;
   let client: LambdaClient;
   beforeAll(async () => {
-    ({ fleet, client } = await fleetWith({ timeoutSec: 1, memoryMb: 192 }));
+    ({ client } = await fleetWith({ timeoutSec: 1, memoryMb: 192 }));
   });
 
   test('past the timeout: Sandbox.Timedout "Task timed out after 1.00 seconds", and the environment is recycled', async () => {
