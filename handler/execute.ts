@@ -133,7 +133,14 @@ async function projectFromStore(request: RunRequest, blobs: BlobSource): Promise
 function newSession(project: ProjectPayload, tree: ContainerTree | undefined): LoadedProject {
   const prefix = tree?.prefix ?? project.preparedRoot;
   if (prefix === undefined) throw new HandlerFault('The local backend sent a project without preparedRoot.', { retryable: true });
-  const loaded = { payload: project, session: underEnv(project.env, project.unsetEnv, () => new JestSession(project, prefix)) };
+  let session: JestSession;
+  try {
+    session = underEnv(project.env, project.unsetEnv, () => new JestSession(project, prefix));
+  } catch (error) {
+    // (the same tree and the same Jest fail the same way on every attempt: no retry can help)
+    throw new HandlerFault(`Could not load this project's Jest on this side: ${(error as Error).message}`, { cause: error });
+  }
+  const loaded = { payload: project, session };
   sessions.set(project.key, loaded);
   return loaded;
 }

@@ -1,35 +1,48 @@
 /**
  * Rewrites absolute path prefixes inside arbitrary JSON-like values: local paths become remote
  * paths on the way in, remote paths become local on the way out (results, stacks, messages).
+ * Several prefixes can be mapped at once (a checkout, and folders its links lead to outside it);
+ * at each place the longest prefix that matches wins, and each text is rewritten in one pass, so a
+ * rewritten path is never rewritten again.
  */
 export class PathMap {
-  readonly #from: string;
-  readonly #to: string;
+  /** [from, to], longest `from` first. */
+  readonly #rules: Array<[string, string]>;
 
-  constructor(from: string, to: string) {
-    this.#from = stripTrailingSlash(from);
-    this.#to = stripTrailingSlash(to);
+  constructor(from: string | Array<[string, string]>, to?: string) {
+    const rules: Array<[string, string]> = typeof from === 'string' ? [[from, to ?? '']] : from;
+    this.#rules = rules.map(([f, t]): [string, string] => [stripTrailingSlash(f), stripTrailingSlash(t)]).sort((a, b) => b[0].length - a[0].length);
   }
 
   path(p: string): string {
-    if (p === this.#from) return this.#to || '/';
-    if (p.startsWith(this.#from + '/')) return this.#to + p.slice(this.#from.length);
+    for (const [from, to] of this.#rules) {
+      if (p === from) return to || '/';
+      if (p.startsWith(from + '/')) return to + p.slice(from.length);
+    }
     return p;
   }
 
   /** Replaces every occurrence at a path boundary, also inside longer strings (stack traces). */
   string(s: string): string {
-    if (this.#from === this.#to || !s.includes(this.#from)) return s;
+    const rules = this.#rules.filter(([from, to]) => from !== to && s.includes(from));
+    if (rules.length === 0) return s;
     let out = '';
     let i = 0;
     for (;;) {
-      const at = s.indexOf(this.#from, i);
-      if (at === -1) return out + s.slice(i);
-      const next = s.charCodeAt(at + this.#from.length);
+      let at = -1;
+      let rule: [string, string] | undefined;
+      for (const r of rules) {
+        const found = s.indexOf(r[0], i);
+        // (earliest; at the same place the longest, which comes first)
+        if (found !== -1 && (at === -1 || found < at)) [at, rule] = [found, r];
+      }
+      if (!rule) return out + s.slice(i);
+      const [from, to] = rule;
+      const next = s.charCodeAt(at + from.length);
       // only at a path boundary: "/base" must not rewrite "/base2"
       const boundary = Number.isNaN(next) || !/[A-Za-z0-9_.-]/.test(String.fromCharCode(next));
-      out += s.slice(i, at) + (boundary ? this.#to : this.#from);
-      i = at + this.#from.length;
+      out += s.slice(i, at) + (boundary ? to : from);
+      i = at + from.length;
     }
   }
 

@@ -70,8 +70,10 @@ export class JestSession {
     this.#inPlace = project.inPlace === true && prefix === '';
     const root = treeDir(prefix, project.localBase);
     this.#root = root;
-    this.toRemote = new PathMap(project.localBase, root);
-    this.toLocal = new PathMap(prefix, '');
+    // (folders reached through links to outside the checkout keep their real paths locally)
+    const aliases = project.aliases ?? [];
+    this.toRemote = new PathMap([[project.localBase, root], ...aliases.map(([real, at]): [string, string] => [real, path.join(root, at)])]);
+    this.toLocal = new PathMap([[prefix, ''], ...aliases.map(([real, at]): [string, string] => [path.join(root, at), real])]);
     this.#config = this.toRemote.deep(project.config);
     this.cwd = this.toRemote.path(project.cwd);
 

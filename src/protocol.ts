@@ -100,6 +100,11 @@ export const ProjectPayloadSchema = z.object({
    */
   inPlace: z.boolean().optional(),
   manifest: ManifestSchema,
+  /**
+   * Real paths outside localBase that the tree holds elsewhere, reached through links of the
+   * checkout (see src/mirror/walk.ts): [local real path, path in the tree]. Mapped both ways.
+   */
+  aliases: z.array(z.tuple([z.string().min(1), RelativePathSchema])).optional(),
   cwd: z.string(),
   jest: JestRuntimeSchema,
   /** Jest's normalized ProjectConfig, JSON round-tripped, local paths. */

@@ -1,18 +1,19 @@
 /**
- * On the Lambda backend (serverless-offline and s3rver, through the real AWS SDK), a test file's
+ * On the Lambda backend (the Lambda-like fleet and s3rver, through the real AWS SDK), a test file's
  * process looks like a Jest worker's, files that need this machine run here in the same run, and
  * a function that cannot be used falls back to this machine (or fails every file, when asked to).
  * Also: process.exit in a test on the embedded pool.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { consumerProject } from './support/pack';
-import { startLambdaStack, type LambdaStack } from './support/offline';
+import { startFleetStack, type FleetStack } from './support/offline';
 import { comparable, runJest, type JestRun } from './support/run-jest';
 
 let work: string;
 let project: string;
-let stack: LambdaStack;
+let stack: FleetStack;
 
 const FILES: Record<string, string> = {
   'jest.config.js': "module.exports = { runner: 'remote-lambda' };\n",
@@ -42,14 +43,22 @@ const FILES: Record<string, string> = {
 beforeAll(async () => {
   ({ work, project } = consumerProject('jrl-lambda-local-', 'lambda-local'));
   for (const [file, content] of Object.entries(FILES)) fs.writeFileSync(path.join(project, file), content);
-  // a tool only this machine has: on the PATH of the Jest runs below, not of the function
+  // a tool only this machine has (on the PATH of the Jest runs below; the function has its own PATH)
   fs.mkdirSync(path.join(work, 'tools'));
   fs.writeFileSync(path.join(work, 'tools', 'jrl-local-tool'), '#!/bin/sh\necho local tool\n', { mode: 0o755 });
   fs.writeFileSync(
     path.join(project, 'tool.test.js'),
     "const { execFileSync } = require('child_process');\ntest('runs a tool only this machine has', () => {\n  expect(execFileSync('jrl-local-tool').toString().trim()).toBe('local tool');\n});\n",
   );
-  stack = await startLambdaStack(path.resolve(__dirname, '..'), work, 'jrl-local');
+  // a file that asks git about its checkout when it loads, as version banners and changelog tools do
+  fs.writeFileSync(
+    path.join(project, 'git.test.js'),
+    "const sha = require('child_process').execSync('git rev-parse HEAD', { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();\ntest('knows its commit', () => expect(sha).toMatch(/^[0-9a-f]{40}$/));\n",
+  );
+  fs.rmSync(path.join(project, '.git'), { recursive: true, force: true });
+  execFileSync('git', ['init', '-q'], { cwd: project });
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '--allow-empty', '-m', 'start'], { cwd: project });
+  stack = await startFleetStack(path.resolve(__dirname, '..'), work, 'jrl-local');
 }, 600_000);
 
 afterAll(async () => {
@@ -97,6 +106,14 @@ test('a file that fails remotely for want of this machine runs again here; the l
   expect(comparable(second)).toEqual(comparable(reference));
   expect(second.stderr).toMatch(/tool\.test\.js \(remembered: spawn jrl-local-tool ENOENT/);
   expect(invocations(second)).toBe(1);
+});
+
+test('a file that runs git when it loads (the function has no git, and no .git travels) runs here, with the default runner\'s result', () => {
+  const reference = runJest(project, { runner: 'default', args: only('git.test.js') });
+  const ours = lambda({ JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-git') }, only('git.test.js'));
+  expect(reference.json.numPassedTests).toBe(1);
+  expect(comparable(ours)).toEqual(comparable(reference));
+  expect(ours.stderr).toMatch(/ran on this machine instead of Lambda: git\.test\.js \(failed remotely: (git: command not found|spawn git ENOENT|not a git repository)/);
 });
 
 test('runLocally sends files here from the start; with rerunLocally off a remote environmental failure is reported as it is', () => {
@@ -151,7 +168,7 @@ describe('native ESM (--experimental-vm-modules here)', () => {
   });
 
   test('a function with VM modules runs them, with the default runner\'s results', async () => {
-    const withFlag = await startLambdaStack(path.resolve(__dirname, '..'), path.join(work, 'esm-stack'), 'jrl-esm', ESM);
+    const withFlag = await startFleetStack(path.resolve(__dirname, '..'), path.join(work, 'esm-stack'), 'jrl-esm', { environment: ESM });
     try {
       const reference = runJest(esm, { runner: 'default', env: ESM });
       const ours = runJest(esm, { runner: 'remote-lambda', env: { ...withFlag.env, ...ESM, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-esm-2') } });

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { consumerProject } from './support/pack';
-import { startFaultProxy, startFleetStack, startOffline, type FaultProxy, type FleetStack, type Offline, type S3Emulator } from './support/offline';
+import { startFaultProxy, startFleetStack, type FaultProxy, type FleetStack, type S3Emulator } from './support/offline';
 import { REPO, comparable, runJest, runJestAsync, type JestRun } from './support/run-jest';
 
 const BUCKET = 'jrl-test';
@@ -33,31 +33,8 @@ beforeAll(async () => {
   env = { ...stack.env, JEST_REMOTE_LAMBDA_DEBUG: '1', AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint };
 }, 900_000);
 
-/**
- * serverless-offline with the same bucket, behind its own proxy, for the tests that cannot run on
- * the fleet yet: with the checkout's node_modules linked from outside it, the handler resolves
- * jest-snapshot at the runner machine's path ("Cannot find module 'jest-snapshot'. Require stack:
- * /var/task/index.js" on the fleet); serverless-offline shares this machine's disk, where that
- * path exists. A product bug, reported for the product issue.
- */
-let offlineReference: { offline: Offline; proxy: FaultProxy; env: NodeJS.ProcessEnv } | undefined;
-async function onServerlessOffline(): Promise<{ proxy: FaultProxy; env: NodeJS.ProcessEnv }> {
-  if (!offlineReference) {
-    const offline = await startOffline(REPO, path.join(work, 'offline-tmp'), path.join(work, 'offline-service'), {
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    });
-    const offlineProxy = await startFaultProxy(offline.endpoint, [], 'pass', path.join(work, 'offline-proxy.log'));
-    offlineReference = { offline, proxy: offlineProxy, env: { ...env, AWS_ENDPOINT_URL_LAMBDA: offlineProxy.endpoint } };
-  }
-  return offlineReference;
-}
-
 afterAll(async () => {
   proxy?.stop();
-  offlineReference?.proxy.stop();
-  await offlineReference?.offline.stop();
   await stack?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
@@ -161,8 +138,7 @@ test('without a bucket, an answer too large even compressed fails once with the 
  * same path with different contents on this one machine.
  */
 test('two runs at once with different contents at the same paths each get their own results', async () => {
-  // (on serverless-offline: the branches link node_modules from outside the checkout, see onServerlessOffline)
-  const { proxy, env } = await onServerlessOffline();
+  // (the branches link node_modules from outside the checkout: the tree holds it under the checkout)
   const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'true']);
   if (probe.status !== 0) throw new Error(`This test needs mount namespaces (unshare -m), which failed here: ${probe.stderr}`);
   const shared = path.join(work, 'checkout'); // the path both "machines" use
@@ -277,8 +253,7 @@ test('on a terminal, the packs being checked and uploaded show as progress befor
 });
 
 test('a checkout at another path (another workspace) reuses the warm tree, moved, with results of its own', async () => {
-  // (on serverless-offline: this checkout links node_modules from outside it, see onServerlessOffline)
-  const { env } = await onServerlessOffline();
+  // (this checkout links node_modules from outside it: the tree holds it under the checkout)
   const original = path.join(project, 'fixtures');
   const other = path.join(work, 'elsewhere');
   fs.mkdirSync(path.join(other, '.git'), { recursive: true });

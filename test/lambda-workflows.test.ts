@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { consumerProject } from './support/pack';
-import { startFleetStack, startLambdaStack, type FleetStack, type LambdaStack } from './support/offline';
+import { startFleetStack, type FleetStack } from './support/offline';
 import { REPO, comparable, junitComparable, runJest, type JestRun } from './support/run-jest';
 import { SNAPSHOT_STEPS, checkSnapshotSteps, snapshotWorkflow } from './support/snapshot-workflow';
 import { comparableRun, watchScenario, type WatchRecord } from './support/watch-scenario';
@@ -16,14 +16,6 @@ let work: string;
 let project: string;
 let stack: FleetStack;
 let env: NodeJS.ProcessEnv;
-/**
- * serverless-offline and its own s3rver, for the test that cannot run on the fleet yet: its project
- * links node_modules from outside its rootDir, and the handler then resolves jest-snapshot at the
- * runner machine's path ("Cannot find module 'jest-snapshot'" on the fleet, found on this machine's
- * disk by serverless-offline). A product bug, reported for the product issue.
- */
-let offlineStack: LambdaStack | undefined;
-
 beforeAll(async () => {
   ({ work, project } = consumerProject('jrl-lambda-workflows-', 'workflows-consumer', ['ts-jest', 'typescript', '@types/jest', 'jest-junit', 'jest-environment-jsdom']));
   for (const example of ['typescript-basics', 'failures', 'multi-project']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
@@ -32,7 +24,6 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  await offlineStack?.stop();
   await stack?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
@@ -107,8 +98,7 @@ test('watch mode on Lambda: re-runs after an edit with the same results, shippin
   const referenceDir = path.join(project, 'watch-reference');
   const oursDir = path.join(project, 'watch-ours');
   const reference = await watchScenario(referenceDir, 'default', nodeModules);
-  offlineStack = await startLambdaStack(REPO, path.join(work, 'offline'), 'jrl-workflows');
-  const ours = await watchScenario(oursDir, 'remote-lambda', nodeModules, offlineStack.env);
+  const ours = await watchScenario(oursDir, 'remote-lambda', nodeModules, stack.env);
   const done = (r: { records: WatchRecord[] }) => r.records.filter((x) => x.type === 'complete');
   expect(comparableRun(done(ours)[0]!, oursDir)).toEqual(comparableRun(done(reference)[0]!, referenceDir));
   expect(comparableRun(done(ours)[1]!, oursDir)).toEqual(comparableRun(done(reference)[1]!, referenceDir));

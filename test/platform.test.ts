@@ -1,6 +1,6 @@
 /**
- * A project installed as on a Mac (darwin arm64) runs on the Lambda backend (Linux x64, emulated
- * by serverless-offline and s3rver) with the default runner's results: its platform packages
+ * A project installed as on a Mac (darwin arm64) runs on the Lambda backend (Linux x64: the
+ * Lambda-like fleet and s3rver) with the default runner's results: its platform packages
  * (@swc/core, esbuild, Jest 30's resolver binding) are swapped for the function's, with npm's,
  * pnpm's and Yarn's layouts. Jest's own process on this Linux machine gets the Linux bindings from
  * outside the project (NODE_PATH), as a real Mac has its own. Native files nothing can swap are
@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { binaryPlatform, runsOn } from '../src/mirror/platform';
 import { packRunner } from './support/pack';
-import { startLambdaStack, type LambdaStack } from './support/offline';
+import { startFleetStack, type FleetStack } from './support/offline';
 import { installTools, runOk, writeFiles, type Tools } from './support/pm-tools';
 import { REPO, comparable, runJest } from './support/run-jest';
 
@@ -52,7 +52,7 @@ describe('installed as on a Mac, run on Lambda', () => {
   let work: string;
   let tarball: string;
   let tools: Tools;
-  let stack: LambdaStack;
+  let stack: FleetStack;
 
   const FILES = {
     'jest.config.js': "module.exports = { runner: 'remote-lambda', transform: { '^.+\\\\.tsx?$': '@swc/jest' } };\n",
@@ -80,7 +80,7 @@ describe('installed as on a Mac, run on Lambda', () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-platform-'));
     tarball = packRunner(work);
     tools = installTools(path.join(work, 'tools'));
-    stack = await startLambdaStack(REPO, work, 'jrl-platform');
+    stack = await startFleetStack(REPO, work, 'jrl-platform');
   }, 900_000);
 
   afterAll(async () => {

@@ -21,6 +21,7 @@ export function describeProject(test: Test, mirror: Mirror, settings: RunSetting
   const base: Omit<ProjectPayload, 'key'> = {
     localBase: mirror.localBase,
     manifest: mirror.manifest,
+    ...(mirror.aliases ? { aliases: mirror.aliases } : {}),
     cwd: config.cwd,
     jest: { version: jest.version, runner: jest.runner, runtime: jest.runtime, hasteMap: jest.hasteMap },
     config: jsonClone(config) as Record<string, unknown>,

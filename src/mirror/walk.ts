@@ -45,6 +45,12 @@ export interface Mirror {
   /** hash -> a local file holding those bytes */
   sources: Map<string, string>;
   bytes: number;
+  /**
+   * Folders and files outside localBase that the tree holds at another place, because a link of
+   * the checkout leads there (a node_modules linked from elsewhere): [their real path, their path
+   * in the tree]. Jest names them by their real paths.
+   */
+  aliases?: Array<[string, string]>;
 }
 
 const NEVER_SHIP = new Set(['.git', '.hg', '.svn', '.DS_Store']);
@@ -76,6 +82,9 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
   const dirs = new Set<string>();
   const packDirs = new Set<string>();
   const sources = new Map<string, string>();
+  /** Files of the tree whose real path is outside the base (folders: see `walked`). */
+  const fileAliases = new Map<string, string>();
+  const inBase = (real: string) => real === base || real.startsWith(base + path.sep);
   const excluded = input.exclude.length > 0 ? picomatch(input.exclude, { dot: true }) : () => false;
   const skipDirs = new Set(input.skipDirs.map((d) => path.resolve(d)));
   let bytes = 0;
@@ -113,7 +122,10 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
       // back to the repository) becomes a link to where it is, not a second copy.
       if (seen !== undefined) links.set(key, { path: key, target: path.posix.relative(path.posix.dirname(key), seen) || '.' });
       else if (st.isDirectory()) walk(real, key);
-      else addFileAt(key, real, st);
+      else {
+        if (!inBase(real)) fileAliases.set(real, key);
+        addFileAt(key, real, st);
+      }
     }
   };
 
@@ -207,7 +219,22 @@ export function buildMirror(input: MirrorInput, hashes: HashCache): Mirror {
     },
     sources,
     bytes,
+    ...aliasesOf(walked, fileAliases, inBase),
   };
+}
+
+/**
+ * The folders (and files) outside the base that the tree holds at another place, fewest first:
+ * a folder whose parent is mapped already to the parent of its place is covered by it.
+ */
+function aliasesOf(walked: Map<string, string>, files: Map<string, string>, inBase: (real: string) => boolean): { aliases?: Array<[string, string]> } {
+  const kept: Array<[string, string]> = [];
+  const outside = [...walked].filter(([real]) => !inBase(real)).sort((a, b) => a[0].length - b[0].length);
+  for (const [real, key] of [...outside, ...files]) {
+    const covered = kept.some(([r, k]) => real.startsWith(r + path.sep) && key === `${k}/${real.slice(r.length + 1).split(path.sep).join('/')}`);
+    if (!covered) kept.push([real, key]);
+  }
+  return kept.length > 0 ? { aliases: kept } : {};
 }
 
 /**

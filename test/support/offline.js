@@ -218,9 +218,9 @@ async function startFleetStack(repo, work, bucket, fleetOptions = {}) {
   const fleet = await startFleet({
     code: { 'index.js': path.join(repo, 'dist/handler/index.js') },
     functionName: FUNCTION_NAME,
-    environment: { AWS_ENDPOINT_URL_S3: s3.endpoint },
     role: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', sessionToken: 'fleet-session' },
     ...fleetOptions,
+    environment: { AWS_ENDPOINT_URL_S3: s3.endpoint, ...fleetOptions.environment },
   });
   const env = {
     ...fleet.env,
