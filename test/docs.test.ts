@@ -39,6 +39,8 @@ test('the troubleshooting section quotes messages the code really prints', () =>
     '(its blobs and the tree made from them), but only',
     'Could not ${what} the shared store',
     "cannot run under Yarn Plug'n'Play",
+    'cannot load on the function',
+    'the Lambda function cannot be used',
   ];
   for (const fragment of fragments) {
     expect({ fragment, inCode: sources.includes(fragment) }).toEqual({ fragment, inCode: true });
