@@ -109,9 +109,9 @@ test('a second run ships nothing new, sends its small files together (Jest timed
   expect(comparable(ours)).toEqual(comparable(reference));
 });
 
-test('a function that does not exist: every file fails once with the fix', () => {
+test('a function that does not exist, with fallback "fail": every file fails once with the fix', () => {
   const cwd = path.join(project, 'fixtures');
-  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-test-missing' } });
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-test-missing', JEST_REMOTE_LAMBDA_FALLBACK: 'fail' } });
   expect(ours.json.numTotalTestSuites).toBe(3);
   expect(ours.json.numFailedTestSuites).toBe(3);
   for (const file of ours.json.testResults) {
@@ -124,10 +124,11 @@ describe('faults between the runner and Lambda', () => {
   const proxied = async (script: string[], then: string, env: NodeJS.ProcessEnv, example = 'fixtures') => {
     const proxy = await startFaultProxy(offline.endpoint, script, then, path.join(work, `proxy-${Date.now()}.log`));
     try {
-      // one file per invocation (unless a test asks otherwise), so invocations can be counted per file
+      // one file per invocation (unless a test asks otherwise), so invocations can be counted per file;
+      // fallback "fail", so that what a fault leaves is reported rather than run locally instead
       const run = runJest(path.join(project, example), {
         runner: 'remote-lambda',
-        env: { ...lambdaEnv, AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint, JEST_REMOTE_LAMBDA_BATCH_MS: '0', ...env },
+        env: { ...lambdaEnv, AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint, JEST_REMOTE_LAMBDA_BATCH_MS: '0', JEST_REMOTE_LAMBDA_FALLBACK: 'fail', ...env },
       });
       return { run, log: proxy.log() };
     } finally {
@@ -157,6 +158,15 @@ describe('faults between the runner and Lambda', () => {
       expect(file.message).toContain('not of your test');
     }
     expect(run.status).toBe(1);
+  });
+
+  test('persistent throttling with the default fallback: the files run here instead, with the same results and one line saying why', async () => {
+    const reference = runJest(path.join(project, 'fixtures'), { runner: 'default' });
+    const { run, log } = await proxied([], '429', { JEST_REMOTE_LAMBDA_RETRIES: '1', JEST_REMOTE_LAMBDA_FALLBACK: 'local' });
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((line) => line === '429')).toBe(true);
+    expect(comparable(run)).toEqual(comparable(reference));
+    expect(run.stderr).toMatch(/remote-lambda: 3 file\(s\) ran on this machine instead of Lambda: .*the function could not run it: .*is throttled \(429 TooManyRequests\)/);
   });
 
   test('a crashed function (FunctionError Unhandled) is retried and then reported with its error', async () => {

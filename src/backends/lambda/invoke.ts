@@ -79,13 +79,25 @@ export class LambdaBackend implements Backend {
   }
 
   /**
+   * Before anything is shipped. A function nothing is known about yet is asked once (a ping), so
+   * the first run already ships for its platform and architecture (otherwise both Lambda
+   * architectures' packages would travel, and the second run would ship again once it knew) and a
+   * function that cannot be used stops the run here, once, rather than at every file. A ping that
+   * only meets transient faults (throttling, timeouts) is not a verdict: the run goes on and ships
+   * for both architectures.
+   *
    * Native ESM needs Node's VM modules (--experimental-vm-modules) where the files run: a Jest that
    * has them locally is refused by a function without them before the first file, with the fix.
    */
   async check(local: { vmModules: boolean }): Promise<void> {
-    if (!local.vmModules) return;
-    const runtime = await this.runtime();
-    if (runtime.vmModules === false) {
+    let runtime: FunctionFacts;
+    try {
+      runtime = await this.runtime();
+    } catch (error) {
+      if (error instanceof TransportError && error.retryable && !local.vmModules) return;
+      throw error instanceof TransportError ? new UnusableBackendError(error.message, { cause: error }) : error;
+    }
+    if (local.vmModules && runtime.vmModules === false) {
       throw new UnusableBackendError(
         `This Jest runs with --experimental-vm-modules (native ESM), and ${this.#describe()} does not (its NODE_OPTIONS lack the flag): ` +
           'its test files would fail there with "unexpected token" or "Cannot use import statement outside a module".\n' +
@@ -105,7 +117,7 @@ export class LambdaBackend implements Backend {
         );
       } catch (error) {
         const fault = classifyInvokeError(error, this.#describe());
-        if (!fault.retryable || attempt >= PING_ATTEMPTS - 1) throw new UnusableBackendError(fault.message, { cause: error });
+        if (!fault.retryable || attempt >= PING_ATTEMPTS - 1) throw fault;
         await sleep(jitteredBackoff(attempt + 1));
       }
     }
