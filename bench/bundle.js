@@ -28,7 +28,6 @@ const TESTS = args.tests;
 const RUNS = args.runs;
 const JSON_OUT = args.json;
 
-
 function generate(dir) {
   fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'test'));
@@ -38,20 +37,23 @@ function generate(dir) {
     const sub = path.join(dir, 'src', `area${i % 50}`);
     fs.mkdirSync(sub, { recursive: true });
     const dep = i > 0 ? `const prev = require('../area${(i - 1) % 50}/m${i - 1}');\n` : '';
-    fs.writeFileSync(path.join(sub, `m${i}.js`), `${dep}// module ${i}\nexports.value = ${i};\nexports.twice = (x) => x * 2 + ${i};\n${'// padding line\n'.repeat(i % 40)}`);
+    fs.writeFileSync(
+      path.join(sub, `m${i}.js`),
+      `${dep}// module ${i}\nexports.value = ${i};\nexports.twice = (x) => x * 2 + ${i};\n${'// padding line\n'.repeat(i % 40)}`,
+    );
   }
   for (let i = 0; i < TESTS; i++) {
     const m = (i * 5) % MODULES;
-    fs.writeFileSync(path.join(dir, 'test', `t${i}.test.js`), `const m = require('../src/area${m % 50}/m${m}');\ntest('value ${i}', () => expect(m.value).toBe(${m}));\n`);
+    fs.writeFileSync(
+      path.join(dir, 'test', `t${i}.test.js`),
+      `const m = require('../src/area${m % 50}/m${m}');\ntest('value ${i}', () => expect(m.value).toBe(${m}));\n`,
+    );
   }
 }
 
 function mirrorOnce(dir, hashes, nodeModules) {
   const t = performance.now();
-  const mirror = buildMirror(
-    { rootDir: dir, roots: [dir], cwd: dir, include: [], exclude: [], skipDirs: [], configStrings: [], nodeModules },
-    hashes,
-  );
+  const mirror = buildMirror({ rootDir: dir, roots: [dir], cwd: dir, include: [], exclude: [], skipDirs: [], configStrings: [], nodeModules }, hashes);
   hashes.save();
   return { ms: performance.now() - t, mirror };
 }
@@ -77,7 +79,16 @@ function measure(label, dir, nodeModules, after) {
     const s = rows.map((x) => x[k]).sort((a, b) => a - b);
     return s[Math.floor(s.length / 2)];
   };
-  return { label, files: rows[0].files, bytes: rows[0].bytes, coldMirrorMs: med('coldMirrorMs'), coldBackendMs: med('coldBackendMs'), warmMirrorMs: med('warmMirrorMs'), warmBackendMs: med('warmBackendMs'), rows };
+  return {
+    label,
+    files: rows[0].files,
+    bytes: rows[0].bytes,
+    coldMirrorMs: med('coldMirrorMs'),
+    coldBackendMs: med('coldBackendMs'),
+    warmMirrorMs: med('warmMirrorMs'),
+    warmBackendMs: med('warmBackendMs'),
+    rows,
+  };
 }
 
 function main() {
@@ -113,7 +124,14 @@ function main() {
     ];
     console.log(lines.join('\n'));
     fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
-    fs.writeFileSync(JSON_OUT, JSON.stringify({ date: new Date().toISOString(), modules: MODULES, tests: TESTS, runs: RUNS, node: process.version, local, lambda, peakRssBytes: peakRss }, null, 2));
+    fs.writeFileSync(
+      JSON_OUT,
+      JSON.stringify(
+        { date: new Date().toISOString(), modules: MODULES, tests: TESTS, runs: RUNS, node: process.version, local, lambda, peakRssBytes: peakRss },
+        null,
+        2,
+      ),
+    );
     fs.writeFileSync(JSON_OUT.replace(/\.json$/, '.md'), `${lines.join('\n')}\n\nReproduce: \`npm run build && node bench/bundle.js\`\n`);
     const rates = (m) => ({ files: m.files, coldFilesPerSecond: perSecond(m.files, m.coldMirrorMs), warmFilesPerSecond: perSecond(m.files, m.warmMirrorMs) });
     printFigures({ modules: MODULES, tests: TESTS, local: rates(local), lambda: rates(lambda), peakRssBytes: peakRss });

@@ -54,7 +54,9 @@ const STRESS = {
   rate: Number(args['fault-rate'] ?? (QUICK ? 0.25 : 0.12)),
   // (a frozen environment holds its slot until the function's timeout: rare; none in quick mode,
   // where fleet.test and lambda.test cover it)
-  weights: QUICK ? { kill: 2, garbage: 3, throttle: 3, 'init-crash': 1, 'slow-start': 1 } : { kill: 2, garbage: 4, throttle: 4, hang: 0.5, 'init-crash': 0.5, 'slow-start': 0.5 },
+  weights: QUICK
+    ? { kill: 2, garbage: 3, throttle: 3, 'init-crash': 1, 'slow-start': 1 }
+    : { kill: 2, garbage: 4, throttle: 4, hang: 0.5, 'init-crash': 0.5, 'slow-start': 0.5 },
   // long enough for a new environment's first file while dozens start at once on this machine
   timeoutSec: 300,
 };
@@ -102,7 +104,10 @@ function jest(cwd, env, extra = []) {
  */
 function rampUp(dir, env, pattern, count, step) {
   for (let k = Math.min(step, count); ; k = Math.min(count, k + step)) {
-    const run = jest(dir, { ...env, JEST_REMOTE_LAMBDA_CONCURRENCY: String(k), JEST_REMOTE_LAMBDA_BATCH_MS: '0' }, [`--testPathPatterns=${pattern}`, '--maxWorkers=2']);
+    const run = jest(dir, { ...env, JEST_REMOTE_LAMBDA_CONCURRENCY: String(k), JEST_REMOTE_LAMBDA_BATCH_MS: '0' }, [
+      `--testPathPatterns=${pattern}`,
+      '--maxWorkers=2',
+    ]);
     log(`ramp-up: concurrency ${k}: ${run.json.numTotalTestSuites} files in ${Math.round(run.wallMs)} ms`);
     if (k === count) return;
   }
@@ -138,7 +143,11 @@ function leftovers() {
 /** Frames inside Node's internals come and go with scheduling (whether a test was entered from a
  * microtask): as in the junit comparison, they are not compared. */
 function withoutInternalFrames(file) {
-  const strip = (m) => m.split('\n').filter((l) => !/^\s*at .*\(node:internal\/[^)]*\)$/.test(l)).join('\n');
+  const strip = (m) =>
+    m
+      .split('\n')
+      .filter((l) => !/^\s*at .*\(node:internal\/[^)]*\)$/.test(l))
+      .join('\n');
   return { ...file, message: strip(file.message), tests: file.tests.map((t) => ({ ...t, failureMessages: t.failureMessages.map(strip) })) };
 }
 
@@ -166,13 +175,17 @@ async function stress(project, work) {
     const warmUp = (await stack.fleet.stats()).invocations;
     await stack.fleet.setFaults({ random: { seed: STRESS.seed, rate: STRESS.rate, weights: STRESS.weights }, throttleBurst: 2 });
     log(`stress: ${STRESS.files} files on the fleet, ${STRESS.environments} environments, fault rate ${STRESS.rate}`);
-    ours = jest(dir, {
-      ...stack.env,
-      JEST_REMOTE_LAMBDA_CONCURRENCY: String(STRESS.environments),
-      JEST_REMOTE_LAMBDA_RETRIES: '10',
-      JEST_REMOTE_LAMBDA_BATCH_MS: '0',
-      JEST_REMOTE_LAMBDA_DEBUG: '1',
-    }, ['--maxWorkers=2']);
+    ours = jest(
+      dir,
+      {
+        ...stack.env,
+        JEST_REMOTE_LAMBDA_CONCURRENCY: String(STRESS.environments),
+        JEST_REMOTE_LAMBDA_RETRIES: '10',
+        JEST_REMOTE_LAMBDA_BATCH_MS: '0',
+        JEST_REMOTE_LAMBDA_DEBUG: '1',
+      },
+      ['--maxWorkers=2'],
+    );
     stats = await stack.fleet.stats();
     stats.invocations -= warmUp;
     note(stats);
@@ -188,7 +201,8 @@ async function stress(project, work) {
   const counts = new Map();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
   const expected = reference.json.testResults.map((f) => f.name);
-  const byName = (run) => new Map(comparable({ status: 0, json: run.json, console: {}, caseResults: {} }).files.map((f) => [f.name, JSON.stringify(withoutInternalFrames(f))]));
+  const byName = (run) =>
+    new Map(comparable({ status: 0, json: run.json, console: {}, caseResults: {} }).files.map((f) => [f.name, JSON.stringify(withoutInternalFrames(f))]));
   const refFiles = byName(reference);
   const ourFiles = byName(ours);
   const mismatched = expected.filter((n) => refFiles.get(n) !== ourFiles.get(n));
@@ -196,7 +210,9 @@ async function stress(project, work) {
     const [a, b] = [ourFiles.get(mismatched[0]) ?? '', refFiles.get(mismatched[0]) ?? ''];
     let at = 0;
     while (at < a.length && a[at] === b[at]) at++;
-    log(`stress: ${mismatched.length} mismatch(es); first ${mismatched[0]} at character ${at}:\n  ours:      ${a.slice(Math.max(0, at - 150), at + 250)}\n  reference: ${b.slice(Math.max(0, at - 150), at + 250)}`);
+    log(
+      `stress: ${mismatched.length} mismatch(es); first ${mismatched[0]} at character ${at}:\n  ours:      ${a.slice(Math.max(0, at - 150), at + 250)}\n  reference: ${b.slice(Math.max(0, at - 150), at + 250)}`,
+    );
   }
   if (tmpLeft.length) log(`stress: left in ${os.tmpdir()}: ${tmpLeft.join(' ')}`);
   const summary = [/remote-lambda: \d+ file.*$/m.exec(ours.stderr)?.[0], /\[remote-lambda\] backend=.*$/m.exec(ours.stderr)?.[0]].filter(Boolean).join(' | ');
@@ -261,7 +277,12 @@ async function pingMs(client, functionName) {
 async function overhead(project, work) {
   const stack = await startFleetStack(REPO, path.join(work, 'overhead-stack'), 'jrl-bench-overhead', { concurrency: 4 });
   try {
-    const client = new LambdaClient({ endpoint: stack.fleet.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const client = new LambdaClient({
+      endpoint: stack.fleet.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
     const coldPings = [];
     const warmPings = [];
     for (let round = 0; round < (QUICK ? 2 : 5); round++) {
@@ -341,7 +362,16 @@ async function concurrency(project, work, measured) {
     const lowerBoundMs = Math.max(longestMs, totalMs / c) + startMs;
     const modulo = moduloMs(durations, c) + startMs;
     const suite = durations.map((durationMs, index) => ({ index, durationMs, estimateMs: estimates ? estimates[index] : null, resultBytes: 0 }));
-    const p = { ...DEFAULTS, concurrency: c, initMs: startMs, projectBytes: 0, s3RoundTrips: 0, jestBootMs: 0, networkRttMs: 0, invokeOverheadMs: measured.warmInvokeMs };
+    const p = {
+      ...DEFAULTS,
+      concurrency: c,
+      initMs: startMs,
+      projectBytes: 0,
+      s3RoundTrips: 0,
+      jestBootMs: 0,
+      networkRttMs: 0,
+      invokeOverheadMs: measured.warmInvokeMs,
+    };
     const model = runStrategy('ours', suite, p).makespanMs;
     const handler = /\[remote-lambda\] handler \(sum over files[^)]*\): (.*?);/.exec(run.stderr)?.[1];
     return {
@@ -372,7 +402,10 @@ async function concurrency(project, work, measured) {
 }
 
 async function main() {
-  must(fs.existsSync(path.join(REPO, 'dist/handler/index.js')) && fs.existsSync(path.join(REPO, 'dist/src/schedule.js')), 'Run `npm run build` first: the fleet runs dist/handler/index.js.');
+  must(
+    fs.existsSync(path.join(REPO, 'dist/handler/index.js')) && fs.existsSync(path.join(REPO, 'dist/src/schedule.js')),
+    'Run `npm run build` first: the fleet runs dist/handler/index.js.',
+  );
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-bench-fleet-'));
   try {
     log(`consumer project in ${work}`);

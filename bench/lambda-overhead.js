@@ -30,7 +30,10 @@ async function main() {
   fs.writeFileSync(path.join(suite, 'jest.config.js'), "module.exports = { runner: 'remote-lambda', testEnvironment: 'node' };\n");
   fs.writeFileSync(path.join(suite, 'sum.js'), 'module.exports = (a, b) => a + b;\n');
   for (let i = 0; i < FILES; i++) {
-    fs.writeFileSync(path.join(suite, 'test', `t${i}.test.js`), `const sum = require('../sum');\ntest('adds ${i}', () => expect(sum(${i}, 1)).toBe(${i + 1}));\n`);
+    fs.writeFileSync(
+      path.join(suite, 'test', `t${i}.test.js`),
+      `const sum = require('../sum');\ntest('adds ${i}', () => expect(sum(${i}, 1)).toBe(${i + 1}));\n`,
+    );
   }
   const emu = await emulators(work);
   const sides = {
@@ -79,9 +82,18 @@ async function main() {
   ];
   console.log(lines.join('\n'));
   fs.mkdirSync(path.dirname(JSON_OUT), { recursive: true });
-  fs.writeFileSync(JSON_OUT, JSON.stringify({ date: new Date().toISOString(), files: FILES, runs: RUNS, node: process.version, summary, ratio, batchedRatio, samples }, null, 2));
+  fs.writeFileSync(
+    JSON_OUT,
+    JSON.stringify({ date: new Date().toISOString(), files: FILES, runs: RUNS, node: process.version, summary, ratio, batchedRatio, samples }, null, 2),
+  );
   fs.writeFileSync(JSON_OUT.replace(/\.json$/, '.md'), `${lines.join('\n')}\n\nReproduce: \`node bench/lambda-overhead.js --files=${FILES} --runs=${RUNS}\`\n`);
-  printFigures({ files: FILES, runs: RUNS, overheadMsPerFile: Object.fromEntries(Object.entries(summary).map(([n, s]) => [n, s.overheadMsPerFile])), ratio, batchedRatio });
+  printFigures({
+    files: FILES,
+    runs: RUNS,
+    overheadMsPerFile: Object.fromEntries(Object.entries(summary).map(([n, s]) => [n, s.overheadMsPerFile])),
+    ratio,
+    batchedRatio,
+  });
 }
 
 main().catch((error) => {

@@ -82,15 +82,25 @@ for (const cwd of projects) {
   for (const mode of ['cold', 'warm']) {
     const r = measure(cwd, mode);
     const ratio = r.ours / r.default;
-    rows.push({ project: path.basename(cwd), mode, defaultMs: Math.round(r.default), oursMs: Math.round(r.ours), ratio: Number(ratio.toFixed(3)), samples: r.samples });
-    console.log(`${path.basename(cwd).padEnd(22)}${mode.padEnd(6)}${String(Math.round(r.default)).padStart(11)}${String(Math.round(r.ours)).padStart(10)}  ${ratio.toFixed(2)}x`);
+    rows.push({
+      project: path.basename(cwd),
+      mode,
+      defaultMs: Math.round(r.default),
+      oursMs: Math.round(r.ours),
+      ratio: Number(ratio.toFixed(3)),
+      samples: r.samples,
+    });
+    console.log(
+      `${path.basename(cwd).padEnd(22)}${mode.padEnd(6)}${String(Math.round(r.default)).padStart(11)}${String(Math.round(r.ours)).padStart(10)}  ${ratio.toFixed(2)}x`,
+    );
   }
 }
 const geo = (mode) => Math.exp(rows.filter((r) => r.mode === mode).reduce((s, r) => s + Math.log(r.ratio), 0) / rows.filter((r) => r.mode === mode).length);
 for (const cwd of projects) {
   const name = path.basename(cwd);
   const seen = [...statuses].filter((s) => s.startsWith(`${name}:`)).map((s) => s.split(':')[2]);
-  if (new Set(seen).size > 1) console.log(`warning: ${name} exited differently between runners: ${[...statuses].filter((s) => s.startsWith(`${name}:`)).join(', ')}`);
+  if (new Set(seen).size > 1)
+    console.log(`warning: ${name} exited differently between runners: ${[...statuses].filter((s) => s.startsWith(`${name}:`)).join(', ')}`);
 }
 console.log(`geometric mean ratio: cold ${geo('cold').toFixed(2)}x, warm ${geo('warm').toFixed(2)}x`);
 fs.mkdirSync(path.dirname(args.json), { recursive: true });

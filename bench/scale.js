@@ -32,7 +32,16 @@ const FLAGS = {
   out: path.join(__dirname, 'results', 'scale'),
 };
 /** --quick: one suite, two points, one rep, results in a temporary folder (what `npm test` runs). */
-const QUICK = { reps: 1, files: [1000], concurrency: [10, 100], suites: ['dayjs'], main: 'dayjs', sensitivity: false, plot: false, out: path.join(os.tmpdir(), 'jrl-bench-quick', 'scale') };
+const QUICK = {
+  reps: 1,
+  files: [1000],
+  concurrency: [10, 100],
+  suites: ['dayjs'],
+  main: 'dayjs',
+  sensitivity: false,
+  plot: false,
+  out: path.join(os.tmpdir(), 'jrl-bench-quick', 'scale'),
+};
 
 /** --name=value for every flag above and every parameter of bench/scale/params.js; --no-<name> turns a boolean off. */
 function parseFlags(argv) {
@@ -96,7 +105,10 @@ const SENSITIVITY = [
   ['clientAware = false (always longest first: the queue before the client-aware rule)', () => ({ clientAware: false })],
   ['estimateNoiseSigma = 0.8, newFileFraction = 0.2', () => ({ estimateNoiseSigma: 0.8, newFileFraction: 0.2 })],
   ['projectBytes = 300 MB (cold start +3 s)', () => ({ projectBytes: 300e6 })],
-  ['containerWarmupMs = the suite\'s measured cold-minus-warm transform cost', (d) => ({ containerWarmupMs: Math.max(0, d.runs.cold.sumOfFilesMs - d.runs.warm.sumOfFilesMs) })],
+  [
+    "containerWarmupMs = the suite's measured cold-minus-warm transform cost",
+    (d) => ({ containerWarmupMs: Math.max(0, d.runs.cold.sumOfFilesMs - d.runs.warm.sumOfFilesMs) }),
+  ],
   ['firstRun = true (upload 60 MB at 12.5 MB/s first)', () => ({ firstRun: true })],
   ['remoteSlowdown = 1.5', () => ({ remoteSlowdown: 1.5 })],
 ];
@@ -119,7 +131,12 @@ async function main() {
       for (const d of distributions) {
         const change = variant(d);
         const variantRows = runGrid(d, { ...grid, reps: 1, strategies: CORE_STRATEGIES, params: { ...params, ...change } });
-        entry.bySuite[d.name] = { change, summary: report.targetSummary(variantRows), unbatchedSummary: report.targetSummary(variantRows, 'unbatched'), rows: variantRows.map(({ reps, ...r }) => r) };
+        entry.bySuite[d.name] = {
+          change,
+          summary: report.targetSummary(variantRows),
+          unbatchedSummary: report.targetSummary(variantRows, 'unbatched'),
+          rows: variantRows.map(({ reps, ...r }) => r),
+        };
       }
       sensitivity.push(entry);
     }
@@ -131,7 +148,14 @@ async function main() {
   if (flags.sensitivity) {
     const d = distributions.find((x) => x.name === mainSuite);
     for (const burstRefill of ['step', 'continuous']) {
-      const burstRows = runGrid(d, { ...grid, files: [10000, 50000], concurrency: [1000, 2000, 3000], reps: 1, strategies: CORE_STRATEGIES, params: { ...params, accountConcurrency: 3000, clientPerFileMs: 0, burstRefill } });
+      const burstRows = runGrid(d, {
+        ...grid,
+        files: [10000, 50000],
+        concurrency: [1000, 2000, 3000],
+        reps: 1,
+        strategies: CORE_STRATEGIES,
+        params: { ...params, accountConcurrency: 3000, clientPerFileMs: 0, burstRefill },
+      });
       for (const { reps, ...r } of burstRows) burst.push({ burstRefill, ...r });
     }
   }
@@ -139,7 +163,10 @@ async function main() {
   console.log(`main suite: ${mainSuite} (median of ${flags.reps} reps, seed ${flags.seed}); times in seconds\n`);
   console.log(report.consoleTable(bySuite[mainSuite]));
   console.log(`\nall suites:\n${report.summaryTable(bySuite)}`);
-  if (sensitivity.length) console.log(`\nsensitivity (1 rep per point; per suite: target met / points where the bound > 30 s, then better/tie/worse than modulo), ours:\n${report.sensitivityTable(sensitivity)}\nours, one file per invocation:\n${report.sensitivityTable(sensitivity, 'unbatched')}`);
+  if (sensitivity.length)
+    console.log(
+      `\nsensitivity (1 rep per point; per suite: target met / points where the bound > 30 s, then better/tie/worse than modulo), ours:\n${report.sensitivityTable(sensitivity)}\nours, one file per invocation:\n${report.sensitivityTable(sensitivity, 'unbatched')}`,
+    );
 
   fs.mkdirSync(path.dirname(flags.out), { recursive: true });
   // Sensitivity: summaries and, per point, only the makespans and ratios (the full rows are large).
@@ -148,12 +175,42 @@ async function main() {
     bySuite: Object.fromEntries(
       Object.entries(v.bySuite).map(([name, x]) => [
         name,
-        { change: x.change, summary: x.summary, unbatchedSummary: x.unbatchedSummary, points: x.rows.map((r) => ({ files: r.files, concurrency: r.concurrency, oursS: r.oursS, oursUnbatchedS: r.oursUnbatchedS, moduloS: r.moduloS, boundS: r.boundS, floorS: r.floorS, vsModulo: r.vsModulo, boundTargetMet: r.boundTargetMet, unbatchedVsModulo: r.unbatched.vsModulo, unbatchedBoundTargetMet: r.unbatched.boundTargetMet })) },
+        {
+          change: x.change,
+          summary: x.summary,
+          unbatchedSummary: x.unbatchedSummary,
+          points: x.rows.map((r) => ({
+            files: r.files,
+            concurrency: r.concurrency,
+            oursS: r.oursS,
+            oursUnbatchedS: r.oursUnbatchedS,
+            moduloS: r.moduloS,
+            boundS: r.boundS,
+            floorS: r.floorS,
+            vsModulo: r.vsModulo,
+            boundTargetMet: r.boundTargetMet,
+            unbatchedVsModulo: r.unbatched.vsModulo,
+            unbatchedBoundTargetMet: r.unbatched.boundTargetMet,
+          })),
+        },
       ]),
     ),
   }));
-  const json = { generatedBy: 'node bench/scale.js', argv: process.argv.slice(2), flags, params, mainSuite, suites: distributions.map(({ perFileMs, perFileResultBytes, runs, ...d }) => d), rows, sensitivity: sensitivitySummary, burst };
-  fs.writeFileSync(`${flags.out}.json`, `${JSON.stringify(json, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 1)}\n`);
+  const json = {
+    generatedBy: 'node bench/scale.js',
+    argv: process.argv.slice(2),
+    flags,
+    params,
+    mainSuite,
+    suites: distributions.map(({ perFileMs, perFileResultBytes, runs, ...d }) => d),
+    rows,
+    sensitivity: sensitivitySummary,
+    burst,
+  };
+  fs.writeFileSync(
+    `${flags.out}.json`,
+    `${JSON.stringify(json, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 1)}\n`,
+  );
   const md = require('./scale/markdown').render({ flags, params, distributions, bySuite, mainSuite, sensitivity, burst, grid });
   fs.writeFileSync(`${flags.out}.md`, md);
   if (flags.plot) await renderPng(rows, mainSuite, `${flags.out}.png`);

@@ -71,7 +71,8 @@ async function main() {
     '| run | uploaded to S3 (objects) | already in S3 | inline in invocations | ship phase (ms) | wall (ms) |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
-      ([name, r]) => `| ${name} | ${r.newObjects ? `${mb(r.newBytes)} (${r.newObjects})` : '0'} | ${mb(r.cachedBytes)} (${r.cachedObjects}) | ${mb(r.inlineBytes)} | ${r.shipMs} | ${r.wallMs.toFixed(0)} |`,
+      ([name, r]) =>
+        `| ${name} | ${r.newObjects ? `${mb(r.newBytes)} (${r.newObjects})` : '0'} | ${mb(r.cachedBytes)} (${r.cachedObjects}) | ${mb(r.inlineBytes)} | ${r.shipMs} | ${r.wallMs.toFixed(0)} |`,
     ),
     '',
     `After changing ${CHANGED} (${results.s3.changedFile.bytes} B; ${results.s3.changedFile.packBytes} B as its compressed pack): ` +

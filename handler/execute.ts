@@ -110,7 +110,9 @@ async function load(request: RunRequest, tree: ContainerTree | undefined, clock:
 async function findProject(request: RunRequest, tree: ContainerTree | undefined): Promise<ProjectPayload | RunResponse> {
   const project = request.project ?? (tree ? await projectFromStore(request, tree.blobs) : undefined);
   if (!project) {
-    return tree ? { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: [request.projectKey] } : { protocolVersion: PROTOCOL_VERSION, status: 'need-project' };
+    return tree
+      ? { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: [request.projectKey] }
+      : { protocolVersion: PROTOCOL_VERSION, status: 'need-project' };
   }
   if (project.key !== request.projectKey) throw new Error('projectKey does not match project.key');
   if (!project.manifest.parts?.length || !tree) return project;
@@ -154,7 +156,9 @@ async function runFiles(request: RunRequest, loaded: LoadedProject, env: Execute
   if (fs.existsSync(session.cwd) && process.cwd() !== session.cwd) process.chdir(session.cwd);
   const tree = env.root.kind === 'materialize' ? trees.get(env.root.dir) : undefined;
   // Jest's own process (in band) keeps its own shape, as under Jest's default runner.
-  const shape = env.trusted ? undefined : { workerScript: session.workerScript, ...(tree ? { binDirs: session.binDirs(), home: tree.home, tmp: tree.tmp } : {}) };
+  const shape = env.trusted
+    ? undefined
+    : { workerScript: session.workerScript, ...(tree ? { binDirs: session.binDirs(), home: tree.home, tmp: tree.tmp } : {}) };
   const runFile = (testPath: string, timing: Record<string, number>) => runOneFile(request, testPath, loaded, env, timing, shape);
   if (!request.moreTestPaths?.length) {
     const response = await runFile(request.testPath, clock.timing);
@@ -206,5 +210,3 @@ async function runOneFile(
   }
   return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing, host: host() };
 }
-
-

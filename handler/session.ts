@@ -16,9 +16,7 @@ import type { FileWrite, ProjectPayload, SerializedError, TestEvent } from '../s
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyRecord = Record<string, any>;
 
-export type FileOutcome =
-  | { kind: 'success'; result: AnyRecord; writes: FileWrite[] }
-  | { kind: 'failure'; error: SerializedError };
+export type FileOutcome = { kind: 'success'; result: AnyRecord; writes: FileWrite[] } | { kind: 'failure'; error: SerializedError };
 
 export interface SessionRunOptions {
   /**

@@ -125,7 +125,10 @@ export type ProjectPayload = z.infer<typeof ProjectPayloadSchema>;
 export const StoreSchema = z.object({
   kind: z.literal('s3'),
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name'),
-  prefix: z.string().max(512).refine((p) => p === '' || p.endsWith('/'), 'must be empty or end with "/"'),
+  prefix: z
+    .string()
+    .max(512)
+    .refine((p) => p === '' || p.endsWith('/'), 'must be empty or end with "/"'),
   region: z.string().optional(),
 });
 export type Store = z.infer<typeof StoreSchema>;
@@ -150,7 +153,10 @@ export const RunRequestSchema = z.object({
   /** Absolute local path of the test file to run. */
   testPath: z.string().min(1),
   /** Further files to run after it in this invocation, in order (small files travel together). */
-  moreTestPaths: z.array(z.string().min(1)).max(MAX_FILES_PER_REQUEST - 1).optional(),
+  moreTestPaths: z
+    .array(z.string().min(1))
+    .max(MAX_FILES_PER_REQUEST - 1)
+    .optional(),
   /** Blobs the handler said it lacks, as one pack (base64); each verified against its hash on arrival. */
   pack: z.string().optional(),
   changedFiles: z.array(z.string()).optional(),
@@ -309,9 +315,7 @@ export const PongSchema = z.object({
 export type Pong = z.infer<typeof PongSchema>;
 
 /** Messages between the local backend and its worker processes. */
-export const WorkerInboundSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('run'), id: z.number().int(), request: z.unknown() }),
-]);
+export const WorkerInboundSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('run'), id: z.number().int(), request: z.unknown() })]);
 export type WorkerInbound = z.infer<typeof WorkerInboundSchema>;
 
 export const WorkerOutboundSchema = z.discriminatedUnion('type', [
@@ -355,5 +359,3 @@ export function checkAt<T>(schema: z.ZodType<T>, value: unknown, where: string):
   parseAt(schema, value, where);
   return value as T;
 }
-
-

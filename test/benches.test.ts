@@ -64,17 +64,20 @@ test('every benchmark has a quick-mode check here', () => {
   expect(benches.sort()).toEqual(Object.keys(CHECKS).sort());
 });
 
-test.each(Object.keys(CHECKS))('bench/%s --quick runs and prints its figures as JSON on its last line', (bench) => {
-  // (fleet.js: stress with seeded faults, real concurrency and overhead on the Lambda-like fleet)
-  const run = spawnSync(process.execPath, [path.join(REPO, 'bench', bench), '--quick', ...(CHECKS[bench]!.args ?? [])], {
-    cwd: REPO,
-    encoding: 'utf8',
-    timeout: 900_000,
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, JEST_WORKER_ID: '' },
-  });
-  expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
-  const last = run.stdout.trim().split('\n').pop()!;
-  CHECKS[bench]!(JSON.parse(last) as Figures);
-}, 900_000);
-
+test.each(Object.keys(CHECKS))(
+  'bench/%s --quick runs and prints its figures as JSON on its last line',
+  (bench) => {
+    // (fleet.js: stress with seeded faults, real concurrency and overhead on the Lambda-like fleet)
+    const run = spawnSync(process.execPath, [path.join(REPO, 'bench', bench), '--quick', ...(CHECKS[bench]!.args ?? [])], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 900_000,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, JEST_WORKER_ID: '' },
+    });
+    expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
+    const last = run.stdout.trim().split('\n').pop()!;
+    CHECKS[bench]!(JSON.parse(last) as Figures);
+  },
+  900_000,
+);

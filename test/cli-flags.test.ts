@@ -17,7 +17,8 @@ beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-flags-'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(work, 'node_modules'));
   fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'flags', private: true }));
-  for (const example of ['failures', 'fixtures', 'mocking', 'typescript-basics']) fs.cpSync(path.join(REPO, 'examples', example), project(example), { recursive: true });
+  for (const example of ['failures', 'fixtures', 'mocking', 'typescript-basics'])
+    fs.cpSync(path.join(REPO, 'examples', example), project(example), { recursive: true });
   // the repository boundary (and, for --onlyChanged, a git history)
   execFileSync('git', ['init', '-q'], { cwd: work });
   execFileSync('git', ['add', '-A'], { cwd: work });
@@ -32,8 +33,16 @@ const both = (cwd: string, args: string[], env?: NodeJS.ProcessEnv): [JestRun, J
 
 test.each([
   ['-t (a test name pattern)', 'fixtures', ['-t', 'parses']],
-  ['--testNamePattern with a file path, as VS Code runs one test', 'typescript-basics', ['--useStderr', '--no-coverage', '--watchAll=false', '--testNamePattern', '^Stack ', 'test/stack.test.ts']],
-  ['--colors --verbose --testNamePattern --runTestsByPath, as JetBrains IDEs run one test', 'typescript-basics', ['--colors', '--verbose', '--testNamePattern', '^Inventory', '--runTestsByPath', 'test/inventory.test.ts']],
+  [
+    '--testNamePattern with a file path, as VS Code runs one test',
+    'typescript-basics',
+    ['--useStderr', '--no-coverage', '--watchAll=false', '--testNamePattern', '^Stack ', 'test/stack.test.ts'],
+  ],
+  [
+    '--colors --verbose --testNamePattern --runTestsByPath, as JetBrains IDEs run one test',
+    'typescript-basics',
+    ['--colors', '--verbose', '--testNamePattern', '^Inventory', '--runTestsByPath', 'test/inventory.test.ts'],
+  ],
   ['--shard=1/2', 'mocking', ['--shard=1/2']],
   ['--shard=2/2', 'mocking', ['--shard=2/2']],
   ['--silent', 'fixtures', ['--silent']],
@@ -49,12 +58,20 @@ test('--bail stops after the first failing file, the same one, with the same exi
   // Jest exits at once on bail, before --json is written: compare what it printed. In band, so
   // which files ran before the bail is deterministic.
   const bail = (runner: 'default' | 'remote-lambda') => {
-    const r = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--bail', '-i', '--ci', `--runner=${runner === 'default' ? 'jest-runner' : 'remote-lambda'}`], {
-      cwd: project('failures'),
-      encoding: 'utf8',
-      env: { ...process.env, FORCE_COLOR: '0', JEST_WORKER_ID: '' },
-    });
-    return { status: r.status, files: r.stderr.split('\n').filter((l) => /^(PASS|FAIL) /.test(l)), summary: r.stderr.split('\n').filter((l) => /^(Test Suites|Tests):/.test(l)) };
+    const r = spawnSync(
+      process.execPath,
+      [require.resolve('jest/bin/jest'), '--bail', '-i', '--ci', `--runner=${runner === 'default' ? 'jest-runner' : 'remote-lambda'}`],
+      {
+        cwd: project('failures'),
+        encoding: 'utf8',
+        env: { ...process.env, FORCE_COLOR: '0', JEST_WORKER_ID: '' },
+      },
+    );
+    return {
+      status: r.status,
+      files: r.stderr.split('\n').filter((l) => /^(PASS|FAIL) /.test(l)),
+      summary: r.stderr.split('\n').filter((l) => /^(Test Suites|Tests):/.test(l)),
+    };
   };
   const reference = bail('default');
   expect(reference.files).toHaveLength(1);
@@ -63,7 +80,14 @@ test('--bail stops after the first failing file, the same one, with the same exi
 });
 
 test('the VS Code and JetBrains command lines give live per-test events and locations', () => {
-  const [reference, ours] = both(project('typescript-basics'), ['--colors', '--verbose', '--testNamePattern', '^Inventory', '--runTestsByPath', 'test/inventory.test.ts']);
+  const [reference, ours] = both(project('typescript-basics'), [
+    '--colors',
+    '--verbose',
+    '--testNamePattern',
+    '^Inventory',
+    '--runTestsByPath',
+    'test/inventory.test.ts',
+  ]);
   const events = (run: JestRun) => Object.values(run.caseResults).flat();
   expect(events(reference).length).toBeGreaterThan(2);
   expect(events(ours)).toEqual(events(reference));
@@ -74,7 +98,10 @@ test('the VS Code and JetBrains command lines give live per-test events and loca
 
 test('--listTests lists the same files, and runs none', () => {
   const list = (runner: string) => {
-    const r = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--listTests', `--runner=${runner}`], { cwd: project('mocking'), encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--listTests', `--runner=${runner}`], {
+      cwd: project('mocking'),
+      encoding: 'utf8',
+    });
     return { status: r.status, files: r.stdout.trim().split('\n').sort() };
   };
   const reference = list('jest-runner');
@@ -108,7 +135,10 @@ test('jest-junit writes the same XML report', () => {
 
 test('--detectOpenHandles (Jest runs in band, so ours runs in its process) reports the same open handle', () => {
   const cwd = project('fixtures');
-  fs.writeFileSync(path.join(cwd, 'test', 'leak.test.js'), "test('leaves a timer running', () => {\n  setInterval(() => {}, 60_000);\n  expect(1).toBe(1);\n});\n");
+  fs.writeFileSync(
+    path.join(cwd, 'test', 'leak.test.js'),
+    "test('leaves a timer running', () => {\n  setInterval(() => {}, 60_000);\n  expect(1).toBe(1);\n});\n",
+  );
   try {
     const [reference, ours] = both(cwd, ['--detectOpenHandles', '--forceExit', '--testPathPatterns', 'leak']);
     const handles = (run: JestRun) => run.stderr.slice(run.stderr.indexOf('Jest has detected')).split('\n').slice(0, 8).join('\n');

@@ -41,7 +41,13 @@ describeWithMoto('deploy against the Lambda and IAM control planes (moto)', () =
     endpoint = `http://127.0.0.1:${port}`;
     moto = spawn(MOTO!, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', detached: true });
     for (let i = 0; i < 100; i++) {
-      if (await fetch(`${endpoint}/moto-api/`).then(() => true, () => false)) return;
+      if (
+        await fetch(`${endpoint}/moto-api/`).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`moto_server did not answer on ${endpoint}`);
@@ -53,10 +59,29 @@ describeWithMoto('deploy against the Lambda and IAM control planes (moto)', () =
 
   test('creates the function, its least-privilege role, a version and the alias; a second deploy updates them', async () => {
     const zip = path.join(work, 'handler.zip');
-    const first = cli('deploy', '--function', 'jrl-deploy', '--bucket', 'team-cache', '--memory', '3008', '--architecture', 'arm64', '--ephemeral-storage', '4096',
-      '--node-options=--experimental-vm-modules', '--runtime', 'nodejs22.x', '--zip-out', zip, '--no-verify');
+    const first = cli(
+      'deploy',
+      '--function',
+      'jrl-deploy',
+      '--bucket',
+      'team-cache',
+      '--memory',
+      '3008',
+      '--architecture',
+      'arm64',
+      '--ephemeral-storage',
+      '4096',
+      '--node-options=--experimental-vm-modules',
+      '--runtime',
+      'nodejs22.x',
+      '--zip-out',
+      zip,
+      '--no-verify',
+    );
     expect(first.out).toContain('Created arn:aws:lambda:us-east-1:123456789012:function:jrl-deploy:live (version 1, nodejs22.x, zip ');
-    expect(first.out).toContain('JEST_REMOTE_LAMBDA_BACKEND=lambda JEST_REMOTE_LAMBDA_FUNCTION=jrl-deploy JEST_REMOTE_LAMBDA_QUALIFIER=live JEST_REMOTE_LAMBDA_BUCKET=team-cache npx jest');
+    expect(first.out).toContain(
+      'JEST_REMOTE_LAMBDA_BACKEND=lambda JEST_REMOTE_LAMBDA_FUNCTION=jrl-deploy JEST_REMOTE_LAMBDA_QUALIFIER=live JEST_REMOTE_LAMBDA_BUCKET=team-cache npx jest',
+    );
     expect(first.status).toBe(0);
 
     const lambda = client(LambdaClient);
@@ -80,10 +105,30 @@ describeWithMoto('deploy against the Lambda and IAM control planes (moto)', () =
     const iam = client(IAMClient);
     const policy = await iam.send(new GetRolePolicyCommand({ RoleName: 'jrl-deploy-role', PolicyName: 'jest-runner-remote-lambda' }));
     expect(JSON.parse(decodeURIComponent(policy.PolicyDocument!))).toEqual(
-      functionRolePolicy({ functionName: 'jrl-deploy', region: 'us-east-1', account: '123456789012', roleName: 'jrl-deploy-role', bucket: 'team-cache', bucketPrefix: 'jest-runner-remote-lambda/' }),
+      functionRolePolicy({
+        functionName: 'jrl-deploy',
+        region: 'us-east-1',
+        account: '123456789012',
+        roleName: 'jrl-deploy-role',
+        bucket: 'team-cache',
+        bucketPrefix: 'jest-runner-remote-lambda/',
+      }),
     );
 
-    const second = cli('deploy', '--function', 'jrl-deploy', '--bucket', 'team-cache', '--memory', '4096', '--architecture', 'arm64', '--runtime', 'nodejs22.x', '--no-verify');
+    const second = cli(
+      'deploy',
+      '--function',
+      'jrl-deploy',
+      '--bucket',
+      'team-cache',
+      '--memory',
+      '4096',
+      '--architecture',
+      'arm64',
+      '--runtime',
+      'nodejs22.x',
+      '--no-verify',
+    );
     expect(second.out).toContain('Updated arn:aws:lambda:us-east-1:123456789012:function:jrl-deploy:live (version 2, nodejs22.x');
     expect(second.status).toBe(0);
     expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'jrl-deploy' }))).Configuration!.MemorySize).toBe(4096);
@@ -158,7 +203,7 @@ describe('the CLI without AWS', () => {
     fs.rmSync(file);
   });
 
-  test('the runtime follows this machine\'s Node major where Lambda offers it', () => {
+  test("the runtime follows this machine's Node major where Lambda offers it", () => {
     expect(runtimeFor('v22.11.0')).toEqual({ runtime: 'nodejs22.x' });
     expect(runtimeFor('v24.1.0')).toEqual({ runtime: 'nodejs24.x' });
     expect(runtimeFor('v20.20.2').runtime).toBe('nodejs22.x');
@@ -167,10 +212,25 @@ describe('the CLI without AWS', () => {
   });
 
   test('policy prints the three least-privilege documents, scoped to the function and the bucket prefix', () => {
-    const r = spawnSync(process.execPath, [CLI, 'policy', '--function', 'jrl', '--bucket', 'team-cache', '--account', '123456789012', '--region', 'eu-west-1'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'policy', '--function', 'jrl', '--bucket', 'team-cache', '--account', '123456789012', '--region', 'eu-west-1'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
-    const target = { functionName: 'jrl', region: 'eu-west-1', account: '123456789012', roleName: 'jrl-role', bucket: 'team-cache', bucketPrefix: 'jest-runner-remote-lambda/' };
-    const blocks = r.stdout.split(/^# .*$/m).map((b) => b.trim()).filter(Boolean).map((b) => JSON.parse(b));
+    const target = {
+      functionName: 'jrl',
+      region: 'eu-west-1',
+      account: '123456789012',
+      roleName: 'jrl-role',
+      bucket: 'team-cache',
+      bucketPrefix: 'jest-runner-remote-lambda/',
+    };
+    const blocks = r.stdout
+      .split(/^# .*$/m)
+      .map((b) => b.trim())
+      .filter(Boolean)
+      .map((b) => JSON.parse(b));
     expect(blocks).toEqual([
       callerPolicy(target),
       expect.objectContaining({ Statement: [expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' } })] }),
@@ -178,9 +238,24 @@ describe('the CLI without AWS', () => {
       deployerPolicy(target),
     ]);
     expect(callerPolicy(target).Statement).toEqual([
-      { Sid: 'InvokeTestFunction', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: ['arn:aws:lambda:eu-west-1:123456789012:function:jrl', 'arn:aws:lambda:eu-west-1:123456789012:function:jrl:*'] },
-      { Sid: 'UploadAndCheckPacks', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::team-cache/jest-runner-remote-lambda/packs/*' },
-      { Sid: 'TakeLargeResults', Effect: 'Allow', Action: ['s3:GetObject', 's3:DeleteObject'], Resource: 'arn:aws:s3:::team-cache/jest-runner-remote-lambda/results/*' },
+      {
+        Sid: 'InvokeTestFunction',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: ['arn:aws:lambda:eu-west-1:123456789012:function:jrl', 'arn:aws:lambda:eu-west-1:123456789012:function:jrl:*'],
+      },
+      {
+        Sid: 'UploadAndCheckPacks',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: 'arn:aws:s3:::team-cache/jest-runner-remote-lambda/packs/*',
+      },
+      {
+        Sid: 'TakeLargeResults',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:DeleteObject'],
+        Resource: 'arn:aws:s3:::team-cache/jest-runner-remote-lambda/results/*',
+      },
       {
         Sid: 'ListStorePrefix',
         Effect: 'Allow',

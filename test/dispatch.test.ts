@@ -58,7 +58,11 @@ async function run(backend: Backend, list: DispatchItem[], retries = 2) {
 test('every file gets exactly one outcome, with at most `concurrency` in flight', async () => {
   const backend = new FakeBackend((r) => completed(r.testPath));
   const { outcomes, events } = await run(backend, items(10));
-  expect(outcomes.map(([p]) => p).sort()).toEqual(items(10).map((i) => i.testPath).sort());
+  expect(outcomes.map(([p]) => p).sort()).toEqual(
+    items(10)
+      .map((i) => i.testPath)
+      .sort(),
+  );
   expect(outcomes.every(([, o]) => o.kind === 'result')).toBe(true);
   expect(backend.maxInFlight).toBe(3);
   expect(events).toHaveLength(10);
@@ -106,7 +110,9 @@ test('a test file that fails to run is reported once and never retried', async (
   }));
   const { outcomes } = await run(backend, items(1));
   expect(backend.requests).toHaveLength(1);
-  expect(outcomes).toEqual([['/p/t0.test.js', expect.objectContaining({ kind: 'failure', error: expect.objectContaining({ message: 'Cannot find module x' }) })]]);
+  expect(outcomes).toEqual([
+    ['/p/t0.test.js', expect.objectContaining({ kind: 'failure', error: expect.objectContaining({ message: 'Cannot find module x' }) })],
+  ]);
 });
 
 test('a worker that dies running a file is not retried: the file is reported as failed', async () => {
@@ -139,7 +145,7 @@ test('cancellation stops dispatch: nothing is reported for files that never ran'
   expect(backend.requests).toHaveLength(2);
 });
 
-test('every request carries the run\'s global config (it changes per run; the project description does not)', async () => {
+test("every request carries the run's global config (it changes per run; the project description does not)", async () => {
   const backend = new FakeBackend((r) => completed(r.testPath));
   await run(backend, items(2));
   expect(backend.requests.map((r) => r.globalConfig)).toEqual([{ seed: 1 }, { seed: 1 }]);
@@ -170,7 +176,7 @@ describe('small files several to a request', () => {
     return outcomes;
   };
 
-  test('files under the budget go together, in Jest\'s order, up to the budget; long and untimed files go alone', async () => {
+  test("files under the budget go together, in Jest's order, up to the budget; long and untimed files go alone", async () => {
     const backend = new FakeBackend((r) => (r.moreTestPaths ? batchAnswer(r) : completed(r.testPath)));
     const list = [...timed([900, 120, 100, 60, 50, 40, 30]), { testPath: '/p/new.test.js', project }];
     const outcomes = await runWith(backend, list, 250);

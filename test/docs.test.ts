@@ -48,7 +48,7 @@ test('the troubleshooting section quotes messages the code really prints', () =>
   }
 });
 
-test('the README\'s two set-up commands exist', () => {
+test("the README's two set-up commands exist", () => {
   const scripts = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   expect(readme).toContain('npm ci && npm run example');
   expect(readme).toContain('npm test ');

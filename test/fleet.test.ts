@@ -74,7 +74,9 @@ interface Answer {
 }
 
 async function invoke(client: LambdaClient, event: object, functionName = 'jrl-test-run', qualifier?: string): Promise<Answer> {
-  const out = await client.send(new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, LogType: 'Tail', Payload: Buffer.from(JSON.stringify(event)) }));
+  const out = await client.send(
+    new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, LogType: 'Tail', Payload: Buffer.from(JSON.stringify(event)) }),
+  );
   const text = Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8');
   let body: unknown = text;
   try {
@@ -85,7 +87,8 @@ async function invoke(client: LambdaClient, event: object, functionName = 'jrl-t
   return { functionError: out.FunctionError, body, log: Buffer.from(out.LogResult ?? '', 'base64').toString('utf8'), version: out.ExecutedVersion };
 }
 
-const REPORT = /^REPORT RequestId: ([0-9a-f-]{36})\tDuration: (\d+\.\d\d) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB\t(?:Init Duration: (\d+\.\d\d) ms\t)?(?:Status: (\w+)\t)?$/m;
+const REPORT =
+  /^REPORT RequestId: ([0-9a-f-]{36})\tDuration: (\d+\.\d\d) ms\tBilled Duration: (\d+) ms\tMemory Size: (\d+) MB\tMax Memory Used: (\d+) MB\t(?:Init Duration: (\d+\.\d\d) ms\t)?(?:Status: (\w+)\t)?$/m;
 
 describe('the Invoke API, as the AWS SDK sees it', () => {
   let client: LambdaClient;
@@ -156,14 +159,14 @@ describeIsolated(`an execution environment from inside${unavailable ? ` (SKIPPED
     seen = (await invoke(client, {})).body;
   });
 
-  test('process.argv, execArgv and the working directory are the Node runtime\'s', () => {
+  test("process.argv, execArgv and the working directory are the Node runtime's", () => {
     expect(seen.argv).toEqual(['/var/lang/bin/node', '/var/runtime/index.mjs']);
     expect(seen.execArgv).toEqual(['--expose-gc', '--max-http-header-size', '81920', '--max-semi-space-size=51', '--max-old-space-size=922']);
     expect(seen.cwd).toBe('/var/task');
     expect(seen.uid).toBe(993);
   });
 
-  test('Lambda\'s environment variables, the role\'s credentials, and nothing of this machine\'s', () => {
+  test("Lambda's environment variables, the role's credentials, and nothing of this machine's", () => {
     expect(seen.env).toMatchObject({
       AWS_LAMBDA_FUNCTION_NAME: 'jrl-test-run',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
@@ -197,10 +200,23 @@ describeIsolated(`an execution environment from inside${unavailable ? ` (SKIPPED
     expect(await write('/tmp/too-big', 9 * 1024 * 1024)).toEqual({ code: 'ENOSPC' });
   });
 
-  test('this machine is not there: no git (nor at /usr/bin/git), no checkout, not the fleet\'s own folders; basic tools are', async () => {
+  test("this machine is not there: no git (nor at /usr/bin/git), no checkout, not the fleet's own folders; basic tools are", async () => {
     expect(fs.existsSync('/usr/bin/git')).toBe(true); // (the host has it)
-    const exists = (await invoke(client, { exists: ['/usr/bin/git', '/usr/lib/git-core', REPO_MARKER, fleet.workDir, work, '/usr/bin/node', '/usr/local/bin', '/var/task/index.js'] })).body;
-    expect(exists).toEqual({ '/usr/bin/git': false, '/usr/lib/git-core': false, [REPO_MARKER]: false, [fleet.workDir]: false, [work]: false, '/usr/bin/node': false, '/usr/local/bin': false, '/var/task/index.js': true });
+    const exists = (
+      await invoke(client, {
+        exists: ['/usr/bin/git', '/usr/lib/git-core', REPO_MARKER, fleet.workDir, work, '/usr/bin/node', '/usr/local/bin', '/var/task/index.js'],
+      })
+    ).body;
+    expect(exists).toEqual({
+      '/usr/bin/git': false,
+      '/usr/lib/git-core': false,
+      [REPO_MARKER]: false,
+      [fleet.workDir]: false,
+      [work]: false,
+      '/usr/bin/node': false,
+      '/usr/local/bin': false,
+      '/var/task/index.js': true,
+    });
     expect((await invoke(client, { spawn: ['git', '--version'] })).body).toMatchObject({ error: 'ENOENT' });
     expect((await invoke(client, { spawn: ['sh', '-c', 'command -v git; echo "$PATH"; ls /'] })).body.stdout).toBe(
       '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin\nbin\ndev\netc\nhome\nlib\nlib64\nopt\nproc\nroot\nsbin\ntmp\nusr\nvar\n',
@@ -228,7 +244,10 @@ describe('limits: timeout, exit, memory', () => {
     const first = await invoke(client, {});
     const timedOut = await invoke(client, { sleepMs: 3000 });
     expect(timedOut.functionError).toBe('Unhandled');
-    expect(timedOut.body).toEqual({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringMatching(/^RequestId: [0-9a-f-]{36} Error: Task timed out after 1\.00 seconds$/) });
+    expect(timedOut.body).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: expect.stringMatching(/^RequestId: [0-9a-f-]{36} Error: Task timed out after 1\.00 seconds$/),
+    });
     expect(REPORT.exec(timedOut.log)![7]).toBe('timeout');
     const next = await invoke(client, {});
     expect(next.body.instance).not.toBe(first.body.instance);
@@ -238,7 +257,10 @@ describe('limits: timeout, exit, memory', () => {
   test('process.exit ends the environment: Runtime.ExitError with the exit status; the next invocation is cold', async () => {
     const exited = await invoke(client, { exit: 7 });
     expect(exited.functionError).toBe('Unhandled');
-    expect(exited.body).toEqual({ errorType: 'Runtime.ExitError', errorMessage: expect.stringMatching(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: exit status 7$/) });
+    expect(exited.body).toEqual({
+      errorType: 'Runtime.ExitError',
+      errorMessage: expect.stringMatching(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: exit status 7$/),
+    });
     const next = await invoke(client, {});
     expect(next.body.invocations).toBe(1);
     expect(REPORT.exec(next.log)![6]).toBeDefined();
@@ -345,7 +367,12 @@ describe('faults at the environment level', () => {
       const { fleet, client } = await fleetWith({ faults: plan });
       const seen: string[] = [];
       for (let i = 0; i < 12; i++) {
-        seen.push(await invoke(client, {}).then((a) => (typeof a.body === 'string' ? 'garbage' : 'ok'), (e: Error) => e.name));
+        seen.push(
+          await invoke(client, {}).then(
+            (a) => (typeof a.body === 'string' ? 'garbage' : 'ok'),
+            (e: Error) => e.name,
+          ),
+        );
       }
       return { seen, injected: (await fleet.stats()).faultsInjected.total };
     };

@@ -30,7 +30,10 @@ afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 const manifestWith = (files: Manifest['files'], links: Manifest['links'] = []): Manifest => ({ files, links, dirs: [] });
 
 test('a request of another protocol version is refused by name', async () => {
-  const response = await execute({ protocolVersion: 99, runId: 'r', mode: 'worker', projectKey: 'a'.repeat(64), testPath: '/x' }, { root: { kind: 'prepared' } });
+  const response = await execute(
+    { protocolVersion: 99, runId: 'r', mode: 'worker', projectKey: 'a'.repeat(64), testPath: '/x' },
+    { root: { kind: 'prepared' } },
+  );
   expect(response.status).toBe('crashed');
   if (response.status === 'crashed') expect(response.error.message).toMatch(/Invalid run request:[\s\S]*protocolVersion/);
 });
@@ -103,7 +106,14 @@ test('responses round-trip through their schema unchanged', () => {
   const response = {
     protocolVersion: PROTOCOL_VERSION,
     status: 'completed' as const,
-    result: { testFilePath: '/p/a.test.js', numFailingTests: 0, numPassingTests: 1, numPendingTests: 0, testResults: [{ title: 't', status: 'passed', extra: 1 }], perfStats: { runtime: 3 } },
+    result: {
+      testFilePath: '/p/a.test.js',
+      numFailingTests: 0,
+      numPassingTests: 1,
+      numPendingTests: 0,
+      testResults: [{ title: 't', status: 'passed', extra: 1 }],
+      perfStats: { runtime: 3 },
+    },
     writes: [{ path: '/p/__snapshots__/a.test.js.snap', content: null }],
     events: [{ name: 'test-case-result' as const, args: ['/p/a.test.js', { title: 't' }] }],
     timing: { run: 1.5 },
@@ -121,7 +131,10 @@ describe('the Lambda entry point', () => {
     delete process.env.JEST_REMOTE_LAMBDA_WORK_DIR;
     fs.rmSync(lambdaWork, { recursive: true, force: true });
   });
-  const stored = () => (fs.existsSync(path.join(lambdaWork, 'store')) ? fs.readdirSync(path.join(lambdaWork, 'store'), { recursive: true }).filter((f) => String(f).length > 60) : []);
+  const stored = () =>
+    fs.existsSync(path.join(lambdaWork, 'store'))
+      ? fs.readdirSync(path.join(lambdaWork, 'store'), { recursive: true }).filter((f) => String(f).length > 60)
+      : [];
 
   const remoteRequest = (extra: Record<string, unknown>) => ({
     protocolVersion: PROTOCOL_VERSION,
@@ -171,7 +184,10 @@ describe('the Lambda entry point', () => {
 
   test('a truncated inline pack is refused', async () => {
     const pack = encodePackSync([[hash('hello'), Buffer.from('hello')]]);
-    const response = (await handler(remoteRequest({ pack: pack.subarray(0, pack.length - 8).toString('base64') }))) as { status: string; error: { message: string } };
+    const response = (await handler(remoteRequest({ pack: pack.subarray(0, pack.length - 8).toString('base64') }))) as {
+      status: string;
+      error: { message: string };
+    };
     expect(response.status).toBe('crashed');
     expect(response.error.message).toMatch(/unexpected end of file|truncated/);
   });
@@ -185,7 +201,9 @@ describe('the Lambda entry point', () => {
   });
 
   test('a malformed project description names what is wrong', async () => {
-    const body = Buffer.from(JSON.stringify({ localBase: '/p', manifest: { files: [{ path: '../../etc/passwd', hash: hash('x'), size: 1 }], links: [], dirs: [] } }));
+    const body = Buffer.from(
+      JSON.stringify({ localBase: '/p', manifest: { files: [{ path: '../../etc/passwd', hash: hash('x'), size: 1 }], links: [], dirs: [] } }),
+    );
     const key = crypto.createHash('sha256').update(body).digest('hex');
     const pack = encodePackSync([[key, body]]);
     const response = (await handler(remoteRequest({ projectKey: key, pack: pack.toString('base64') }))) as { status: string; error: { message: string } };

@@ -43,7 +43,7 @@ test('an unshipped file fails with a hint that names the file and the option', (
   expect(message).toContain('Add it (or its folder) to the "include" option');
 });
 
-test('with include, the result equals the default runner\'s', () => {
+test("with include, the result equals the default runner's", () => {
   const reference = runJest(app, { runner: 'default' });
   const ours = runJest(app, { runner: 'remote-lambda', env: { ...ISOLATE, JEST_REMOTE_LAMBDA_INCLUDE: '../shared' } });
   expect(reference.json.numPassedTests).toBe(1);
@@ -58,19 +58,22 @@ test('folders a monorepo config points at (moduleNameMapper into a sibling packa
   fs.mkdirSync(path.join(repo, '.git'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(repo, 'node_modules'));
   fs.writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'mono', private: true }));
-  fs.writeFileSync(path.join(repo, 'packages', 'shared', 'greet.js'), "exports.greet = (n) => `hi ${n}`;\n");
+  fs.writeFileSync(path.join(repo, 'packages', 'shared', 'greet.js'), 'exports.greet = (n) => `hi ${n}`;\n');
   fs.writeFileSync(
     path.join(pkg, 'jest.config.js'),
     "module.exports = { runner: 'remote-lambda', moduleNameMapper: { '^@shared/(.*)$': '<rootDir>/../shared/$1' } };\n",
   );
-  fs.writeFileSync(path.join(pkg, 'test', 'greet.test.js'), "const { greet } = require('@shared/greet');\ntest('greets', () => expect(greet('ada')).toBe('hi ada'));\n");
+  fs.writeFileSync(
+    path.join(pkg, 'test', 'greet.test.js'),
+    "const { greet } = require('@shared/greet');\ntest('greets', () => expect(greet('ada')).toBe('hi ada'));\n",
+  );
   const reference = runJest(pkg, { runner: 'default' });
   const ours = runJest(pkg, { runner: 'remote-lambda', env: ISOLATE });
   expect(reference.json.numPassedTests).toBe(1);
   expect(comparable(ours)).toEqual(comparable(reference));
 });
 
-test('in place (the embedded backend\'s default), files outside the roots are read where they are, as with Jest', () => {
+test("in place (the embedded backend's default), files outside the roots are read where they are, as with Jest", () => {
   const reference = runJest(app, { runner: 'default' });
   const ours = runJest(app, { runner: 'remote-lambda', env: { JEST_REMOTE_LAMBDA_DEBUG: '1' } });
   expect(ours.stderr).toMatch(/\[remote-lambda\] backend=local .* hashed=0 cached=0 blobs new=0 /);

@@ -31,7 +31,7 @@ const FILES: Record<string, string> = {
     "  expect(fs.readFileSync(path.join(os.homedir(), 'written.txt'), 'utf8')).toBe('x');",
     '});',
     "test('PATH starts with the project\\'s node_modules/.bin', () => {",
-    "  console.log(`bin ${process.env.PATH.split(path.delimiter)[0]}`);",
+    '  console.log(`bin ${process.env.PATH.split(path.delimiter)[0]}`);',
     '});',
     '',
   ].join('\n'),
@@ -100,7 +100,9 @@ test('a file that fails remotely for want of this machine runs again here; the l
   const reference = runJest(project, { runner: 'default', env: withTool(), args: only('tool.test.js', 'after-exit.test.js') });
   const first = lambda({}, only('tool.test.js', 'after-exit.test.js'));
   expect(comparable(first)).toEqual(comparable(reference));
-  expect(first.stderr).toMatch(/remote-lambda: 1 file\(s\) ran on this machine instead of Lambda: tool\.test\.js \(failed remotely: spawn jrl-local-tool ENOENT/);
+  expect(first.stderr).toMatch(
+    /remote-lambda: 1 file\(s\) ran on this machine instead of Lambda: tool\.test\.js \(failed remotely: spawn jrl-local-tool ENOENT/,
+  );
   expect(invocations(first)).toBe(2);
   const second = lambda({}, only('tool.test.js', 'after-exit.test.js'));
   expect(comparable(second)).toEqual(comparable(reference));
@@ -108,16 +110,21 @@ test('a file that fails remotely for want of this machine runs again here; the l
   expect(invocations(second)).toBe(1);
 });
 
-test('a file that runs git when it loads (the function has no git, and no .git travels) runs here, with the default runner\'s result', () => {
+test("a file that runs git when it loads (the function has no git, and no .git travels) runs here, with the default runner's result", () => {
   const reference = runJest(project, { runner: 'default', args: only('git.test.js') });
   const ours = lambda({ JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-git') }, only('git.test.js'));
   expect(reference.json.numPassedTests).toBe(1);
   expect(comparable(ours)).toEqual(comparable(reference));
-  expect(ours.stderr).toMatch(/ran on this machine instead of Lambda: git\.test\.js \(failed remotely: (git: command not found|spawn git ENOENT|not a git repository)/);
+  expect(ours.stderr).toMatch(
+    /ran on this machine instead of Lambda: git\.test\.js \(failed remotely: (git: command not found|spawn git ENOENT|not a git repository)/,
+  );
 });
 
 test('runLocally sends files here from the start; with rerunLocally off a remote environmental failure is reported as it is', () => {
-  const local = lambda({ JEST_REMOTE_LAMBDA_RUN_LOCALLY: 'where.test.js', JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-a') }, only('where.test.js', 'after-exit.test.js'));
+  const local = lambda(
+    { JEST_REMOTE_LAMBDA_RUN_LOCALLY: 'where.test.js', JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-a') },
+    only('where.test.js', 'after-exit.test.js'),
+  );
   expect(logged(local, 'where.test.js')).toEqual(['lambda none']);
   expect(local.stderr).toContain('ran on this machine instead of Lambda: where.test.js (runLocally)');
   expect(invocations(local)).toBe(1);
@@ -134,7 +141,9 @@ test('a function that does not exist: every file runs here with one line saying 
   const fallback = lambda(missing, files);
   expect(comparable(fallback)).toEqual(comparable(reference));
   expect(fallback.stderr.match(/the Lambda function cannot be used/g)).toHaveLength(1);
-  expect(fallback.stderr).toMatch(/remote-lambda: the Lambda function cannot be used \(.*no-such-function.*\); running the remaining files locally\. Set "fallback": "fail" to stop instead\./);
+  expect(fallback.stderr).toMatch(
+    /remote-lambda: the Lambda function cannot be used \(.*no-such-function.*\); running the remaining files locally\. Set "fallback": "fail" to stop instead\./,
+  );
   const failing = lambda({ ...missing, JEST_REMOTE_LAMBDA_FALLBACK: 'fail' }, files);
   expect(failing.json.numTotalTestSuites).toBe(2);
   expect(failing.json.numFailedTestSuites).toBe(2);
@@ -158,7 +167,10 @@ describe('native ESM (--experimental-vm-modules here)', () => {
     expect(ours.stderr).toContain('This Jest runs with --experimental-vm-modules (native ESM)');
     expect(ours.stderr).toContain('running the remaining files locally');
     for (const file of ours.json.testResults) expect(file.message).not.toMatch(/unexpected token|Cannot use import statement/i);
-    const failing = runJest(esm, { runner: 'remote-lambda', env: { ...stack.env, ...ESM, JEST_REMOTE_LAMBDA_FALLBACK: 'fail', JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-esm') } });
+    const failing = runJest(esm, {
+      runner: 'remote-lambda',
+      env: { ...stack.env, ...ESM, JEST_REMOTE_LAMBDA_FALLBACK: 'fail', JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-esm') },
+    });
     expect(failing.status).toBe(1);
     expect(failing.json.numTotalTestSuites).toBe(reference.json.numTotalTestSuites);
     for (const file of failing.json.testResults) {
@@ -167,11 +179,14 @@ describe('native ESM (--experimental-vm-modules here)', () => {
     }
   });
 
-  test('a function with VM modules runs them, with the default runner\'s results', async () => {
+  test("a function with VM modules runs them, with the default runner's results", async () => {
     const withFlag = await startFleetStack(path.resolve(__dirname, '..'), path.join(work, 'esm-stack'), 'jrl-esm', { environment: ESM });
     try {
       const reference = runJest(esm, { runner: 'default', env: ESM });
-      const ours = runJest(esm, { runner: 'remote-lambda', env: { ...withFlag.env, ...ESM, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-esm-2') } });
+      const ours = runJest(esm, {
+        runner: 'remote-lambda',
+        env: { ...withFlag.env, ...ESM, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-esm-2') },
+      });
       expect(comparable(ours)).toEqual(comparable(reference));
       expect(ours.stderr).toMatch(/remote-lambda: 3 file\(s\) on Lambda/);
       expect(ours.stderr).not.toContain('ran on this machine');
@@ -181,7 +196,7 @@ describe('native ESM (--experimental-vm-modules here)', () => {
   });
 });
 
-test('embedded pool: process.exit in a test fails its file with Jest\'s message, and the worker serves the next file', () => {
+test("embedded pool: process.exit in a test fails its file with Jest's message, and the worker serves the next file", () => {
   const run = runJest(project, { runner: 'remote-lambda', env: { JEST_REMOTE_LAMBDA_WORKERS: '1' }, args: only('exit.test.js', 'after-exit.test.js') });
   const files = byFile(run);
   expect(files['exit.test.js']!.status).toBe('failed');

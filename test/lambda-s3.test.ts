@@ -21,7 +21,14 @@ let proxy: FaultProxy;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  ({ work, project } = consumerProject('jrl-s3-', 's3-consumer', ['ts-jest', 'typescript', '@types/jest', 'lodash', '@babel/preset-env', '@babel/preset-typescript']));
+  ({ work, project } = consumerProject('jrl-s3-', 's3-consumer', [
+    'ts-jest',
+    'typescript',
+    '@types/jest',
+    'lodash',
+    '@babel/preset-env',
+    '@babel/preset-typescript',
+  ]));
   for (const example of ['typescript-basics', 'mocking', 'fixtures']) {
     fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
   }
@@ -49,11 +56,16 @@ function shipped(run: JestRun): { uploaded: number; uploadedBytes: number; prese
 const objectsIn = (prefix: string): string[] => {
   const dir = path.join(s3.directory, BUCKET, prefix);
   // s3rver keeps each object as `<key>._S3rver_object` beside its metadata
-  return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('._S3rver_object')) : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('._S3rver_object'))
+    : [];
 };
 
 test.each(['typescript-basics', 'mocking', 'fixtures'])(
-  'example %s gives the default runner\'s results; blobs reach the function through S3 only; a second run uploads nothing',
+  "example %s gives the default runner's results; blobs reach the function through S3 only; a second run uploads nothing",
   (example) => {
     const cwd = path.join(project, example);
     const reference = runJest(cwd, { runner: 'default' });
@@ -63,7 +75,12 @@ test.each(['typescript-basics', 'mocking', 'fixtures'])(
     expect(comparable(first)).toEqual(comparable(reference));
     expect(first.stderr).toMatch(/shipped uploaded [\d.]+ MB compressed \(\d+ packs?\), \d+ packs? already in s3:\/\/jrl-test/);
     // the containers fetched every blob from the bucket: none was ever asked of the runner
-    expect(proxy.log().slice(before).filter((l) => !/^pass:(completed|failed|batch)$/.test(l))).toEqual([]);
+    expect(
+      proxy
+        .log()
+        .slice(before)
+        .filter((l) => !/^pass:(completed|failed|batch)$/.test(l)),
+    ).toEqual([]);
 
     const second = runJest(cwd, { runner: 'remote-lambda', env });
     expect(comparable(second)).toEqual(comparable(reference));
@@ -239,7 +256,9 @@ function writeLargeOutputExample(dir: string): void {
 test('on a terminal, the packs being checked and uploaded show as progress before the tests start', () => {
   const cwd = path.join(project, 'fixtures');
   // a fresh Jest cache: this machine no longer knows what the bucket holds, so it checks every pack
-  const jest = [process.execPath, require.resolve('jest/bin/jest', { paths: [cwd] }), `--cacheDirectory=${path.join(work, 'jest-cache-progress')}`].map((a) => `'${a}'`).join(' ');
+  const jest = [process.execPath, require.resolve('jest/bin/jest', { paths: [cwd] }), `--cacheDirectory=${path.join(work, 'jest-cache-progress')}`]
+    .map((a) => `'${a}'`)
+    .join(' ');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.JEST_WORKER_ID;
   delete childEnv.CI;

@@ -17,8 +17,15 @@ let project: string;
 let stack: FleetStack;
 let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
-  ({ work, project } = consumerProject('jrl-lambda-workflows-', 'workflows-consumer', ['ts-jest', 'typescript', '@types/jest', 'jest-junit', 'jest-environment-jsdom']));
-  for (const example of ['typescript-basics', 'failures', 'multi-project']) fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
+  ({ work, project } = consumerProject('jrl-lambda-workflows-', 'workflows-consumer', [
+    'ts-jest',
+    'typescript',
+    '@types/jest',
+    'jest-junit',
+    'jest-environment-jsdom',
+  ]));
+  for (const example of ['typescript-basics', 'failures', 'multi-project'])
+    fs.cpSync(path.join(REPO, 'examples', example), path.join(project, example), { recursive: true });
   stack = await startFleetStack(REPO, work, 'jrl-workflows');
   env = stack.env;
 }, 900_000);
@@ -72,7 +79,7 @@ test.each(['babel', 'v8'])('coverage with the %s provider: the same reports, unt
   expect(reports('remote-lambda')).toEqual(reference);
 });
 
-test('jest-junit XML, the VS Code command line and a multi-project config give the default runner\'s results', () => {
+test("jest-junit XML, the VS Code command line and a multi-project config give the default runner's results", () => {
   const failures = path.join(project, 'failures');
   const xml = (runner: 'default' | 'remote-lambda') => {
     const file = path.join(work, `junit-${runner}.xml`);

@@ -44,7 +44,7 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-test.each(['fixtures', 'failures'])('example %s gives the default runner\'s results on the emulated Lambda', (example) => {
+test.each(['fixtures', 'failures'])("example %s gives the default runner's results on the emulated Lambda", (example) => {
   const cwd = path.join(project, example);
   const reference = runJest(cwd, { runner: 'default' });
   const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
@@ -66,10 +66,13 @@ test('coloured matcher output (FORCE_COLOR=1) comes back coloured, also from a c
   expect(comparable(ours)).toEqual(comparable(reference));
 });
 
-test('what the remote process prints outside the tests (a transformer\'s warning) is printed here, as a worker\'s would be', () => {
+test("what the remote process prints outside the tests (a transformer's warning) is printed here, as a worker's would be", () => {
   const cwd = path.join(project, 'warns');
   fs.mkdirSync(cwd);
-  fs.writeFileSync(path.join(cwd, 'jest.config.js'), "module.exports = { runner: 'remote-lambda', transform: { '\\\\.js$': '<rootDir>/warning-transform.js' } };\n");
+  fs.writeFileSync(
+    path.join(cwd, 'jest.config.js'),
+    "module.exports = { runner: 'remote-lambda', transform: { '\\\\.js$': '<rootDir>/warning-transform.js' } };\n",
+  );
   fs.writeFileSync(
     path.join(cwd, 'warning-transform.js'),
     "module.exports = { process(source) { process.stderr.write('warning-transform: browserslist data is old\\n'); return { code: source }; } };\n",
@@ -82,7 +85,7 @@ test('what the remote process prints outside the tests (a transformer\'s warning
   expect(comparable(ours)).toEqual(comparable(reference));
 });
 
-test('a Jest 29 project (its own lockfile) gives the default runner\'s results on the emulated Lambda', () => {
+test("a Jest 29 project (its own lockfile) gives the default runner's results on the emulated Lambda", () => {
   const cwd = path.join(work, 'jest29');
   fs.cpSync(path.join(REPO, 'examples', 'jest29'), cwd, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
   fs.mkdirSync(path.join(cwd, '.git'));
@@ -111,7 +114,10 @@ test('a second run ships nothing new, sends its small files together (Jest timed
 
 test('a function that does not exist, with fallback "fail": every file fails once with the fix', () => {
   const cwd = path.join(project, 'fixtures');
-  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-test-missing', JEST_REMOTE_LAMBDA_FALLBACK: 'fail' } });
+  const ours = runJest(cwd, {
+    runner: 'remote-lambda',
+    env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-test-missing', JEST_REMOTE_LAMBDA_FALLBACK: 'fail' },
+  });
   expect(ours.json.numTotalTestSuites).toBe(3);
   expect(ours.json.numFailedTestSuites).toBe(3);
   for (const file of ours.json.testResults) {
@@ -166,13 +172,16 @@ describe('faults between the runner and Lambda', () => {
     expect(log.length).toBeGreaterThan(0);
     expect(log.every((line) => line === '429')).toBe(true);
     expect(comparable(run)).toEqual(comparable(reference));
-    expect(run.stderr).toMatch(/remote-lambda: 3 file\(s\) ran on this machine instead of Lambda: .*the function could not run it: .*is throttled \(429 TooManyRequests\)/);
+    expect(run.stderr).toMatch(
+      /remote-lambda: 3 file\(s\) ran on this machine instead of Lambda: .*the function could not run it: .*is throttled \(429 TooManyRequests\)/,
+    );
   });
 
   test('a crashed function (FunctionError Unhandled) is retried and then reported with its error', async () => {
     const { run, log } = await proxied([], 'unhandled', { JEST_REMOTE_LAMBDA_RETRIES: '1' });
     expect(log).toEqual(Array(6).fill('unhandled'));
-    for (const file of run.json.testResults) expect(file.message).toContain('failed (Unhandled): Runtime.ExitError: RequestId: 1 Error: Runtime exited with error: signal: killed');
+    for (const file of run.json.testResults)
+      expect(file.message).toContain('failed (Unhandled): Runtime.ExitError: RequestId: 1 Error: Runtime exited with error: signal: killed');
   });
 
   test('413 payload too large is not retried', async () => {
@@ -242,7 +251,9 @@ describe('doctor', () => {
     expect(r.out).toMatch(/^✓ AWS credentials: found \(access key …1234;/m);
     expect(r.out).not.toContain('AKIAEXAMPLE');
     expect(r.out).not.toContain('very-secret');
-    expect(r.out).toMatch(new RegExp(`^✓ Function: ${FUNCTION_NAME}: handler \\d+\\.\\d+\\.\\d+ \\(protocol 2\\) on Node v\\d+\\S* x64, (warm|cold), round trip \\d+ ms`, 'm'));
+    expect(r.out).toMatch(
+      new RegExp(`^✓ Function: ${FUNCTION_NAME}: handler \\d+\\.\\d+\\.\\d+ \\(protocol 2\\) on Node v\\d+\\S* x64, (warm|cold), round trip \\d+ ms`, 'm'),
+    );
     expect(r.out).toContain('All checks passed.');
     expect(r.status).toBe(0);
   });
@@ -250,7 +261,9 @@ describe('doctor', () => {
   test('a wrong function name fails with the fix', () => {
     const r = doctor({ JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-test-missing' });
     expect(r.out).toMatch(/^✗ Function: jrl-test-missing in us-east-1: ResourceNotFoundException/m);
-    expect(r.out).toContain('  fix: Check the name (JEST_REMOTE_LAMBDA_FUNCTION, --function) and the region, or create it: npx jest-runner-remote-lambda deploy --function jrl-test-missing.');
+    expect(r.out).toContain(
+      '  fix: Check the name (JEST_REMOTE_LAMBDA_FUNCTION, --function) and the region, or create it: npx jest-runner-remote-lambda deploy --function jrl-test-missing.',
+    );
     expect(r.status).toBe(1);
   });
 
@@ -281,7 +294,7 @@ describe('doctor', () => {
   });
 });
 
-test('smoke, on serverless-offline (a third-party emulator, as a reference): example fixtures gives the default runner\'s results', async () => {
+test("smoke, on serverless-offline (a third-party emulator, as a reference): example fixtures gives the default runner's results", async () => {
   const reference = await startOffline(REPO, path.join(work, 'offline-tmp'), path.join(work, 'offline-service'));
   try {
     const cwd = path.join(project, 'fixtures');

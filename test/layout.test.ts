@@ -14,7 +14,14 @@ const MAY_IMPORT_HANDLER = /^src\/backends\//;
 /** Every relative module a file imports, requires or re-exports, as a repository path without extension. */
 export function importsOf(file: string, text = fs.readFileSync(file, 'utf8')): string[] {
   const specifiers = [...text.matchAll(/(?:\bfrom\s*|\brequire\(\s*|\bimport\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
-  return specifiers.map((s) => path.relative(REPO, path.resolve(path.dirname(file), s)).split(path.sep).join('/').replace(/\.(ts|js)$/, '').replace(/\/index$/, ''));
+  return specifiers.map((s) =>
+    path
+      .relative(REPO, path.resolve(path.dirname(file), s))
+      .split(path.sep)
+      .join('/')
+      .replace(/\.(ts|js)$/, '')
+      .replace(/\/index$/, ''),
+  );
 }
 
 function sources(dir: string): string[] {

@@ -17,7 +17,10 @@ const write = (rel: string, content: string) => {
   fs.writeFileSync(path.join(work, rel), content);
 };
 const mirror = (root: string) =>
-  buildMirror({ rootDir: root, roots: [root], cwd: root, include: [], exclude: [], skipDirs: [], configStrings: [], nodeModules: 'ship' }, new HashCache(path.join(work, 'hashes.json')));
+  buildMirror(
+    { rootDir: root, roots: [root], cwd: root, include: [], exclude: [], skipDirs: [], configStrings: [], nodeModules: 'ship' },
+    new HashCache(path.join(work, 'hashes.json')),
+  );
 
 test('installed packages travel as packs; a package linked from outside the repository is shipped as files', () => {
   const app = path.join(work, 'app');
@@ -30,7 +33,12 @@ test('installed packages travel as packs; a package linked from outside the repo
   fs.mkdirSync(path.join(app, '.git'));
   fs.symlinkSync(path.join(work, 'store', 'linked'), path.join(app, 'node_modules', 'linked'));
   const m = mirror(app);
-  expect(m.manifest.packDirs).toEqual(['node_modules/@scope/util', 'node_modules/@scope/util/node_modules/nested', 'node_modules/left-pad', 'node_modules/linked']);
+  expect(m.manifest.packDirs).toEqual([
+    'node_modules/@scope/util',
+    'node_modules/@scope/util/node_modules/nested',
+    'node_modules/left-pad',
+    'node_modules/linked',
+  ]);
   expect(m.manifest.files.map((f) => f.path)).toContain('node_modules/linked/index.js');
   // a nested package is its own pack; loose project files travel alone
   const packs = packsOf(m.manifest);
@@ -69,10 +77,12 @@ test('a workspace package linked into node_modules from inside the repository tr
     { path: 'packages/app/node_modules/@mono/core', target: '../../../core' },
     { path: 'packages/app/node_modules/self', target: '..' },
   ]);
-  expect(m.manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['packages/core/index.js', 'packages/core/package.json', 'packages/app/src/a.js']));
+  expect(m.manifest.files.map((f) => f.path)).toEqual(
+    expect.arrayContaining(['packages/core/index.js', 'packages/core/package.json', 'packages/app/src/a.js']),
+  );
 });
 
-test('pnpm\'s layout: packages reached through links into node_modules/.pnpm are shipped once, at their real place', () => {
+test("pnpm's layout: packages reached through links into node_modules/.pnpm are shipped once, at their real place", () => {
   write('app/package.json', '{}');
   fs.mkdirSync(path.join(work, 'app', '.git'));
   write('app/node_modules/.pnpm/jest-circus@30/node_modules/jest-circus/index.js', 'circus');

@@ -29,7 +29,13 @@ test('defaults', () => {
 });
 
 test('runLocally, rerunLocally and fallback from the environment, and a wrong fallback named with the fix', () => {
-  expect(resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_RUN_LOCALLY: 'test/git/**, test/db.test.js', JEST_REMOTE_LAMBDA_RERUN_LOCALLY: '0', JEST_REMOTE_LAMBDA_FALLBACK: 'fail' })).toMatchObject({
+  expect(
+    resolveOptions(rootDir, undefined, {
+      JEST_REMOTE_LAMBDA_RUN_LOCALLY: 'test/git/**, test/db.test.js',
+      JEST_REMOTE_LAMBDA_RERUN_LOCALLY: '0',
+      JEST_REMOTE_LAMBDA_FALLBACK: 'fail',
+    }),
+  ).toMatchObject({
     runLocally: ['test/git/**', 'test/db.test.js'],
     rerunLocally: false,
     fallback: 'fail',
@@ -66,8 +72,12 @@ test('an unknown option names itself and suggests the closest one', () => {
 });
 
 test('a wrong type names the option, shows the value with its type, and the fix', () => {
-  expect(() => resolveOptions(rootDir, { workers: 0 }, {})).toThrow(/option "workers" in the runner options in your Jest config: .*got `0` \(number\)\.\nUse a whole number from 1 up/);
-  expect(() => resolveOptions(rootDir, { backend: 'lamda' }, {})).toThrow(/"backend".*got `"lamda"` \(string\)\.\nUse "local" \(the embedded worker pool\) or "lambda"/);
+  expect(() => resolveOptions(rootDir, { workers: 0 }, {})).toThrow(
+    /option "workers" in the runner options in your Jest config: .*got `0` \(number\)\.\nUse a whole number from 1 up/,
+  );
+  expect(() => resolveOptions(rootDir, { backend: 'lamda' }, {})).toThrow(
+    /"backend".*got `"lamda"` \(string\)\.\nUse "local" \(the embedded worker pool\) or "lambda"/,
+  );
 });
 
 test('environment errors name the variable', () => {
@@ -91,7 +101,13 @@ test('the lambda backend needs a function, named in the error with both ways to 
   expect(() => resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_BACKEND: 'lambda' })).toThrow(
     'Option "backend" is "lambda" but no function is named.\nSet "function" in the runner options or JEST_REMOTE_LAMBDA_FUNCTION=<name or ARN>.',
   );
-  expect(resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_BACKEND: 'lambda', JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-dev-run', JEST_REMOTE_LAMBDA_ENV: 'API_URL,FEATURE' })).toMatchObject({
+  expect(
+    resolveOptions(rootDir, undefined, {
+      JEST_REMOTE_LAMBDA_BACKEND: 'lambda',
+      JEST_REMOTE_LAMBDA_FUNCTION: 'jrl-dev-run',
+      JEST_REMOTE_LAMBDA_ENV: 'API_URL,FEATURE',
+    }),
+  ).toMatchObject({
     backend: 'lambda',
     function: 'jrl-dev-run',
     env: ['API_URL', 'FEATURE'],

@@ -40,13 +40,17 @@ test('the tarball holds the built runner, the CLI and the handler, the license a
   const size = fs.statSync(tarball).size;
   console.log(`tarball: ${(size / 1024).toFixed(0)} KB, ${files.length} files`);
   expect(size).toBeLessThan(700 * 1024);
-  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as { bin: unknown; engines: unknown; exports: Record<string, unknown> };
+  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as {
+    bin: unknown;
+    engines: unknown;
+    exports: Record<string, unknown>;
+  };
   expect(manifest.bin).toEqual({ 'jest-runner-remote-lambda': 'dist/src/cli.js' });
   expect(manifest.engines).toEqual({ node: '>=20' });
   expect(manifest.exports['.']).toEqual({ types: './dist/src/index.d.ts', default: './dist/src/index.cjs' });
 });
 
-test('installed from the tarball into another project, `npx jest` gives the default runner\'s results', () => {
+test("installed from the tarball into another project, `npx jest` gives the default runner's results", () => {
   const project = path.join(work, 'project');
   fs.cpSync(path.join(REPO, 'examples', 'fixtures'), project, { recursive: true });
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'pack-consumer', private: true }));

@@ -192,7 +192,7 @@ describe.each(CASES)('$manager project', (c) => {
     }
   }, 240_000);
 
-  test('gives the default runner\'s results test by test, in band and on the worker pool', () => {
+  test("gives the default runner's results test by test, in band and on the worker pool", () => {
     compareModes(project(name), name);
   }, 240_000);
 });
@@ -289,7 +289,7 @@ describe('pnpm workspace monorepo with Jest projects', () => {
     expect(output).not.toMatch(/Cannot find module/);
   }, 240_000);
 
-  test('gives the default runner\'s results test by test, in band and on the worker pool', () => {
+  test("gives the default runner's results test by test, in band and on the worker pool", () => {
     compareModes(project('pnpm-monorepo'), 'pnpm-monorepo');
   }, 240_000);
 });
@@ -322,19 +322,23 @@ describe('pnpm layouts on the lambda backend (emulated)', () => {
   const onLambda = (cwd: string, label: string, args: string[] = []): { reference: JestRun; ours: JestRun } => {
     // -i for both: Jest's in-band path (the files still run concurrently on Lambda)
     const reference = runJest(cwd, { runner: 'default', args: ['-i', ...args] });
-    const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv, args: ['-i', `--cacheDirectory=${path.join(work, 'jest-cache', `${label}-lambda`)}`, ...args] });
+    const ours = runJest(cwd, {
+      runner: 'remote-lambda',
+      env: lambdaEnv,
+      args: ['-i', `--cacheDirectory=${path.join(work, 'jest-cache', `${label}-lambda`)}`, ...args],
+    });
     expect(ours.stderr).toMatch(/remote-lambda: \d+ file\(s\) on Lambda/);
     return { reference, ours };
   };
 
-  test('a pnpm project (node_modules/.pnpm) gives the default runner\'s results', () => {
+  test("a pnpm project (node_modules/.pnpm) gives the default runner's results", () => {
     const { reference, ours } = onLambda(project('pnpm'), 'pnpm');
     expect(comparable(ours)).toEqual(comparable(reference));
   }, 240_000);
 
   // In a workspace, packages/app/node_modules/@mono/core is a relative link to ../../../core: the
   // mirror ships the linked workspace package too (at its own place), or the link would dangle.
-  test('a pnpm workspace monorepo: app\'s files resolve the workspace package @mono/core on Lambda', () => {
+  test("a pnpm workspace monorepo: app's files resolve the workspace package @mono/core on Lambda", () => {
     const { reference, ours } = onLambda(project('pnpm-monorepo'), 'pnpm-monorepo', ['--selectProjects=app']);
     expect(reference.json.numTotalTests).toBe(4);
     expect(comparable(ours)).toEqual(comparable(reference));
@@ -369,5 +373,4 @@ describe("Yarn Plug'n'Play", () => {
     expect(`${ours.stdout}\n${ours.stderr}`).not.toContain('Required package missing from disk');
     expect(`${ours.stdout}\n${ours.stderr}`).not.toMatch(/Tests:\s+5 passed/);
   }, 240_000);
-
 });

@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO, comparable, runJest } from './support/run-jest';
 
-
 const EXAMPLES = path.join(REPO, 'examples');
 const ENV: Record<string, NodeJS.ProcessEnv> = {
   'native-esm': { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
@@ -22,7 +21,18 @@ const examples = fs
 
 test('the examples folder has the projects this suite is meant to cover', () => {
   expect(examples).toEqual(
-    expect.arrayContaining(['babel-plugin', 'failures', 'fixtures', 'jest29', 'mocking', 'multi-project', 'native-esm', 'react-jsdom', 'snapshots', 'typescript-basics']),
+    expect.arrayContaining([
+      'babel-plugin',
+      'failures',
+      'fixtures',
+      'jest29',
+      'mocking',
+      'multi-project',
+      'native-esm',
+      'react-jsdom',
+      'snapshots',
+      'typescript-basics',
+    ]),
   );
 });
 

@@ -31,5 +31,7 @@ test('several prefixes: the longest wins where both match, and a rewritten path 
     ['/tmp/jrl/root/home/dev/app/node_modules', '/opt/shared/node_modules'],
   ]);
   expect(toLocal.path('/tmp/jrl/root/home/dev/app/node_modules/x/index.js')).toBe('/opt/shared/node_modules/x/index.js');
-  expect(toLocal.string('/tmp/jrl/root/home/dev/app/src/a.js and /tmp/jrl/root/home/dev/app/node_modules/x')).toBe('/home/dev/app/src/a.js and /opt/shared/node_modules/x');
+  expect(toLocal.string('/tmp/jrl/root/home/dev/app/src/a.js and /tmp/jrl/root/home/dev/app/node_modules/x')).toBe(
+    '/home/dev/app/src/a.js and /opt/shared/node_modules/x',
+  );
 });

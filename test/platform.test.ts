@@ -16,7 +16,8 @@ import { startFleetStack, type FleetStack } from './support/offline';
 import { installTools, runOk, writeFiles, type Tools } from './support/pm-tools';
 import { REPO, comparable, runJest } from './support/run-jest';
 
-const versionOf = (name: string) => (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [REPO] }), 'utf8')) as { version: string }).version;
+const versionOf = (name: string) =>
+  (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [REPO] }), 'utf8')) as { version: string }).version;
 const JEST = versionOf('jest');
 const SWC_JEST = '0.2.39';
 const SWC_CORE = '1.15.8';
@@ -122,18 +123,28 @@ describe('installed as on a Mac, run on Lambda', () => {
   const compare = (dir: string, label: string) => {
     const local = { NODE_PATH: linuxBindingsFor(dir) };
     const reference = runJest(dir, { runner: 'default', env: local });
-    const ours = runJest(dir, { runner: 'remote-lambda', env: { ...local, ...stack.env, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, `cache-${label}`) } });
+    const ours = runJest(dir, {
+      runner: 'remote-lambda',
+      env: { ...local, ...stack.env, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, `cache-${label}`) },
+    });
     expect(reference.json.numTotalTests).toBe(3);
     expect(reference.json.numFailedTests).toBe(1);
     expect(comparable(ours)).toEqual(comparable(reference));
     // every file ran on the function: none was sent back here as environmental
     expect(ours.stderr).toMatch(/remote-lambda: 2 file\(s\) on Lambda/);
     expect(ours.stderr).not.toContain('ran on this machine');
-    expect(ours.stderr).toMatch(/platform packages shipped for the function \(linux x64 or linux arm64\) in place of this machine's: .*@swc\/core-darwin-arm64@[\d.]+ -> @swc\/core-linux-x64-gnu@[\d.]+ and @swc\/core-linux-arm64-gnu@/);
+    expect(ours.stderr).toMatch(
+      /platform packages shipped for the function \(linux x64 or linux arm64\) in place of this machine's: .*@swc\/core-darwin-arm64@[\d.]+ -> @swc\/core-linux-x64-gnu@[\d.]+ and @swc\/core-linux-arm64-gnu@/,
+    );
     // the second run knows the function's platform (x64) and fetches nothing
-    const again = runJest(dir, { runner: 'remote-lambda', env: { ...local, ...stack.env, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, `cache-${label}`) } });
+    const again = runJest(dir, {
+      runner: 'remote-lambda',
+      env: { ...local, ...stack.env, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, `cache-${label}`) },
+    });
     expect(comparable(again)).toEqual(comparable(reference));
-    expect(again.stderr).toMatch(/platform packages shipped for the function \(linux x64\) in place of this machine's: .*@swc\/core-darwin-arm64@[\d.]+ -> @swc\/core-linux-x64-gnu@[\d.]+[,.]/);
+    expect(again.stderr).toMatch(
+      /platform packages shipped for the function \(linux x64\) in place of this machine's: .*@swc\/core-darwin-arm64@[\d.]+ -> @swc\/core-linux-x64-gnu@[\d.]+[,.]/,
+    );
     return ours;
   };
 
@@ -141,13 +152,20 @@ describe('installed as on a Mac, run on Lambda', () => {
     const dir = project('npm');
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'mac-npm', private: true }));
     const specs = [...Object.entries(DEPENDENCIES).map(([n, v]) => `${n}@${v}`), tarball];
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--os=darwin', '--cpu=arm64', '--save-dev', ...specs], { cwd: dir, stdio: 'pipe', timeout: 600_000 });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--os=darwin', '--cpu=arm64', '--save-dev', ...specs], {
+      cwd: dir,
+      stdio: 'pipe',
+      timeout: 600_000,
+    });
     expect(fs.existsSync(path.join(dir, 'node_modules', '@swc', 'core-darwin-arm64'))).toBe(true);
     expect(fs.existsSync(path.join(dir, 'node_modules', '@swc', 'core-linux-x64-gnu'))).toBe(false);
     // a package whose native file was built on install for the Mac: nothing can swap it
     writeFiles(path.join(dir, 'node_modules', 'native-thing'), { 'package.json': JSON.stringify({ name: 'native-thing', version: '1.0.0' }) });
     fs.mkdirSync(path.join(dir, 'node_modules', 'native-thing', 'build', 'Release'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'node_modules', 'native-thing', 'build', 'Release', 'thing.node'), Buffer.concat([Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0, 0, 1]), Buffer.alloc(64)]));
+    fs.writeFileSync(
+      path.join(dir, 'node_modules', 'native-thing', 'build', 'Release', 'thing.node'),
+      Buffer.concat([Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0, 0, 1]), Buffer.alloc(64)]),
+    );
     const ours = compare(dir, 'npm');
     expect(ours.stderr).toContain(
       'remote-lambda: warning: native files of native-thing (built for darwin arm64 (Mach-O)) cannot load on the function (linux x64 or linux arm64): node_modules/native-thing/build/Release/thing.node.',
@@ -176,7 +194,15 @@ describe('installed as on a Mac, run on Lambda', () => {
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
     fs.writeFileSync(
       path.join(dir, '.yarnrc.yml'),
-      ['nodeLinker: node-modules', `npmRegistryServer: "${tools.registry}"`, 'enableGlobalCache: false', 'supportedArchitectures:', '  os: [darwin]', '  cpu: [arm64]', ''].join('\n'),
+      [
+        'nodeLinker: node-modules',
+        `npmRegistryServer: "${tools.registry}"`,
+        'enableGlobalCache: false',
+        'supportedArchitectures:',
+        '  os: [darwin]',
+        '  cpu: [arm64]',
+        '',
+      ].join('\n'),
     );
     fs.writeFileSync(path.join(dir, 'yarn.lock'), '');
     runOk(tools.command.berry, ['install'], dir, { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false' }, 600_000);

@@ -44,11 +44,13 @@ describe('in a pseudo-terminal', () => {
     return { status: r.status, out: r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') };
   };
 
-  test('a developer sees hashing progress, then Jest\'s own output, then one summary line', () => {
+  test("a developer sees hashing progress, then Jest's own output, then one summary line", () => {
     // (isolated: the project is hashed and mirrored, as for a remote run; in place nothing is)
     const r = inTerminal({ JEST_REMOTE_LAMBDA_ISOLATE: '1' });
     expect(r.out).toMatch(/remote-lambda hashing \[[^\]]*\] \d+\/\d+ files/);
-    expect(r.out).toMatch(/remote-lambda: 3 file\(s\) on the local backend \((in band|\d+ workers?), isolated\), 0 retries; stored [\d.]+ MB new \(\d+ files?\), [\d.]+ MB unchanged/);
+    expect(r.out).toMatch(
+      /remote-lambda: 3 file\(s\) on the local backend \((in band|\d+ workers?), isolated\), 0 retries; stored [\d.]+ MB new \(\d+ files?\), [\d.]+ MB unchanged/,
+    );
     // the bar is gone before the first result line of Jest's reporter
     expect(r.out.indexOf('remote-lambda hashing')).toBeLessThan(r.out.indexOf('PASS'));
     expect(r.status).toBe(0);

@@ -19,7 +19,17 @@ type File = { index: number; durationMs: number; estimateMs: number | null; resu
 
 /** Parameters with the client made free and round per-invocation costs (25 ms + 15 ms of network,
  * nothing per file), one file per invocation, so that times are sums of a few known terms. */
-const base = { ...DEFAULTS, clientStartupMs: 0, clientPerFileMs: 0, estimateNoiseSigma: 0, newFileFraction: 0, invokeOverheadMs: 25, networkRttMs: 15, fileOverheadMs: 0, batchMs: 0 };
+const base = {
+  ...DEFAULTS,
+  clientStartupMs: 0,
+  clientPerFileMs: 0,
+  estimateNoiseSigma: 0,
+  newFileFraction: 0,
+  invokeOverheadMs: 25,
+  networkRttMs: 15,
+  fileOverheadMs: 0,
+  batchMs: 0,
+};
 const COLD = 250 + 2 * 30 + 750 + 270; // initMs + s3 round trips + 60 MB at 80 MB/s + jestBootMs
 const OVERHEAD = 40; // per invocation: invokeOverheadMs + networkRttMs
 
@@ -153,7 +163,11 @@ describe('bench/scale simulator', () => {
 
   test('no strategy beats the lower bound or the modelled floor (random small cases)', () => {
     const random = createRandom(12345);
-    const distribution = { name: 'synthetic', perFileMs: [0, 5, 20, 35, 60, 90, 150, 400, 1200, 4000], perFileResultBytes: [1e3, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 7e6, 2e5] };
+    const distribution = {
+      name: 'synthetic',
+      perFileMs: [0, 5, 20, 35, 60, 90, 150, 400, 1200, 4000],
+      perFileResultBytes: [1e3, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 7e6, 2e5],
+    };
     for (let trial = 0; trial < 80; trial++) {
       const files = 1 + random.int(80);
       const p = {
@@ -309,7 +323,7 @@ describe('bench/scale simulator', () => {
     test.each([
       ['the client not counted', 0],
       ['a client cost given (one slot is never client-aware: it runs in series whatever the order)', 3],
-    ])("the model schedules exactly as src/dispatch.ts does, %s (random estimate lists, one slot)", async (_label, clientMs) => {
+    ])('the model schedules exactly as src/dispatch.ts does, %s (random estimate lists, one slot)', async (_label, clientMs) => {
       const project = { key: 'a'.repeat(64) } as ProjectPayload;
       const random = createRandom(99);
       const sizes: number[] = [];
@@ -321,7 +335,15 @@ describe('bench/scale simulator', () => {
         const tiny = allTiny ? 2 : 0.15 + 0.85 * random.uniform(); // share of small files
         const suite: File[] = Array.from({ length: n }, (_, index) => {
           const r = random.uniform();
-          const estimateMs = allTiny ? random.uniform() * 5 : r < 0.05 ? null : r < 0.1 ? batchMs : r < tiny ? random.int(26) : random.uniform() * 1.5 * batchMs; // whole ms: sums that hit batchMs exactly
+          const estimateMs = allTiny
+            ? random.uniform() * 5
+            : r < 0.05
+              ? null
+              : r < 0.1
+                ? batchMs
+                : r < tiny
+                  ? random.int(26)
+                  : random.uniform() * 1.5 * batchMs; // whole ms: sums that hit batchMs exactly
           return { index, durationMs: 1, estimateMs, resultBytes: 0 };
         });
         // The model, one slot, in the order given (dispatch.ts takes Jest's order as it comes); with one
@@ -357,7 +379,11 @@ describe('bench/scale simulator', () => {
           },
           close: async () => {},
         } as unknown as Backend;
-        const items: DispatchItem[] = suite.map((f) => ({ testPath: `/p/${f.index}`, project, ...(f.estimateMs === null ? {} : { estimateMs: f.estimateMs }) }));
+        const items: DispatchItem[] = suite.map((f) => ({
+          testPath: `/p/${f.index}`,
+          project,
+          ...(f.estimateMs === null ? {} : { estimateMs: f.estimateMs }),
+        }));
         await dispatch(items, {
           backend,
           concurrency: 1,

@@ -17,7 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-test('watch mode re-runs after an edit with the default runner\'s results, warm; a key press interrupts a run cleanly', async () => {
+test("watch mode re-runs after an edit with the default runner's results, warm; a key press interrupts a run cleanly", async () => {
   const referenceDir = path.join(work, 'reference');
   const oursDir = path.join(work, 'ours');
   const reference = await watchScenario(referenceDir, 'default', path.join(REPO, 'node_modules'));

@@ -19,7 +19,11 @@ afterAll(() => fs.rmSync(app, { recursive: true, force: true }));
 const pids = (args: string[]) => {
   const run = runJest(app, { runner: 'remote-lambda', args: ['--maxWorkers=2', ...args], env: { JEST_REMOTE_LAMBDA_WORKERS: '2' } });
   expect(run.json.numPassedTests).toBe(6);
-  return new Set(Object.values(run.console).flat().map((c) => c.message));
+  return new Set(
+    Object.values(run.console)
+      .flat()
+      .map((c) => c.message),
+  );
 };
 
 test('over the limit, every file gets a fresh worker; without one, two workers serve all six', () => {

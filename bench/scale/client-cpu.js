@@ -42,7 +42,10 @@ function project(files) {
       `test('a', () => { expect(1 + ${i}).toBe(${i} + 1); });\ntest('b', () => { expect([1, 2]).toEqual([1, 2]); });\ntest('c', () => { expect({ a: ${i} }).toMatchObject({ a: ${i} }); });\n`,
     );
   }
-  fs.writeFileSync(path.join(dir, 'jest.config.js'), `module.exports = { rootDir: __dirname, testEnvironment: 'node', reporters: ['default', ${JSON.stringify(path.join(root, 'cpu-reporter.js'))}] };\n`);
+  fs.writeFileSync(
+    path.join(dir, 'jest.config.js'),
+    `module.exports = { rootDir: __dirname, testEnvironment: 'node', reporters: ['default', ${JSON.stringify(path.join(root, 'cpu-reporter.js'))}] };\n`,
+  );
   return dir;
 }
 
@@ -54,8 +57,14 @@ const env = { ...process.env, JEST_REMOTE_LAMBDA_WORKERS: String(workers) };
 for (let round = 0; round < 2; round++) {
   for (const dir of dirs) execFileSync(process.execPath, jestArgs, { cwd: dir, env, stdio: 'ignore' });
 }
-const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const lines = fs
+  .readFileSync(out, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 const warm = lines.slice(sizes.length);
 const slope = (warm[1].mainCpuMs - warm[0].mainCpuMs) / (warm[1].files - warm[0].files);
-console.log(JSON.stringify({ runner: args.runner || 'jest default', workers, node: process.version, runs: lines, mainCpuMsPerFile: Number(slope.toFixed(3)) }, null, 1));
+console.log(
+  JSON.stringify({ runner: args.runner || 'jest default', workers, node: process.version, runs: lines, mainCpuMsPerFile: Number(slope.toFixed(3)) }, null, 1),
+);
 fs.rmSync(root, { recursive: true, force: true });

@@ -10,9 +10,25 @@ const fmtX = (x) => `${x.toFixed(2)}×`;
 function view(row, which = 'ours') {
   if (which === 'unbatched') {
     const u = row.unbatched;
-    return { applies: u.boundTargetApplies, met: u.boundTargetMet, overBound: u.overBound, worstOverBound: u.worstOverBound, vsModulo: u.vsModulo, overModulo: u.overModulo, worstOverModulo: u.worstOverModulo };
+    return {
+      applies: u.boundTargetApplies,
+      met: u.boundTargetMet,
+      overBound: u.overBound,
+      worstOverBound: u.worstOverBound,
+      vsModulo: u.vsModulo,
+      overModulo: u.overModulo,
+      worstOverModulo: u.worstOverModulo,
+    };
   }
-  return { applies: row.boundTargetApplies, met: row.boundTargetMet, overBound: row.oursOverBound, worstOverBound: row.worstOursOverBound, vsModulo: row.vsModulo, overModulo: row.oursOverModulo, worstOverModulo: row.worstOursOverModulo };
+  return {
+    applies: row.boundTargetApplies,
+    met: row.boundTargetMet,
+    overBound: row.oursOverBound,
+    worstOverBound: row.worstOursOverBound,
+    vsModulo: row.vsModulo,
+    overModulo: row.oursOverModulo,
+    worstOverModulo: row.worstOursOverModulo,
+  };
 }
 
 function targetCell(row, which) {
@@ -167,4 +183,20 @@ function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-module.exports = { view, fullTable, summaryTable, compactTable, suitesTable, paramsTable, consoleTable, sensitivityTable, targetSummary, fmtS, fmtX, coldStartMs, clientStartMs, TARGET_BOUND_ABOVE_MS, TARGET_RATIO };
+module.exports = {
+  view,
+  fullTable,
+  summaryTable,
+  compactTable,
+  suitesTable,
+  paramsTable,
+  consoleTable,
+  sensitivityTable,
+  targetSummary,
+  fmtS,
+  fmtX,
+  coldStartMs,
+  clientStartMs,
+  TARGET_BOUND_ABOVE_MS,
+  TARGET_RATIO,
+};

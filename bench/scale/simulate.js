@@ -17,7 +17,9 @@ function requireSchedule() {
   try {
     return require('../../dist/src/dispatch/schedule.js');
   } catch (error) {
-    throw new Error(`bench/scale runs the runner's scheduler from dist/src/dispatch/schedule.js: run \`npm run build\` first (${error.message})`, { cause: error });
+    throw new Error(`bench/scale runs the runner's scheduler from dist/src/dispatch/schedule.js: run \`npm run build\` first (${error.message})`, {
+      cause: error,
+    });
   }
 }
 const { burstBucket, rateBucket, EventQueue, MinHeap } = require('./fleet');
@@ -185,7 +187,10 @@ function staticPlan(suite, concurrency, p) {
   const files = [...suite].sort((a, b) => weight(b) - weight(a) || a.index - b.index);
   const shards = Array.from({ length: count }, () => []);
   // [load, shard], least loaded first (ties: the lower shard), so each file goes to it in O(log C).
-  const loads = new MinHeap((a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), shards.map((_, i) => [0, i]));
+  const loads = new MinHeap(
+    (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]),
+    shards.map((_, i) => [0, i]),
+  );
   for (const file of files) {
     const [load, shard] = loads.pop();
     shards[shard].push(file);
@@ -219,4 +224,16 @@ function runStrategy(name, suite, p) {
   return simulate(STRATEGIES[name](suite, concurrency, p), p);
 }
 
-module.exports = { simulate, runStrategy, invocationMs, takeBatch, queuePlan, sequencerOrder, oursPlan, moduloPlan, staticPlan, fileOrderQueuePlan, STRATEGIES };
+module.exports = {
+  simulate,
+  runStrategy,
+  invocationMs,
+  takeBatch,
+  queuePlan,
+  sequencerOrder,
+  oursPlan,
+  moduloPlan,
+  staticPlan,
+  fileOrderQueuePlan,
+  STRATEGIES,
+};

@@ -43,7 +43,9 @@ function runJest(cwd, env, args = []) {
     maxBuffer: 64 * 1024 * 1024,
   });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  const debug = /files=(\d+).*?mirror=(\d+)ms ship=(\d+)ms dispatch=(\d+)ms total=(\d+)ms.*?blobs new=(\d+) \((\d+) B\) cached=(\d+) \((\d+) B\)/s.exec(child.stderr);
+  const debug = /files=(\d+).*?mirror=(\d+)ms ship=(\d+)ms dispatch=(\d+)ms total=(\d+)ms.*?blobs new=(\d+) \((\d+) B\) cached=(\d+) \((\d+) B\)/s.exec(
+    child.stderr,
+  );
   const overhead = /overhead outside the test run ≈ ([\d.]+) ms\/file/.exec(child.stderr);
   const inline = / inline=(\d+) B/.exec(child.stderr);
   if (!debug || child.status !== 0) throw new Error(`jest failed in ${cwd} (status ${child.status}):\n${child.stderr.slice(-3000)}`);

@@ -16,7 +16,17 @@ const connections = new Map<string, Connection>();
 
 export function connect(settings: RunSettings): Connection {
   const { options, cacheDir, workers, jest } = settings;
-  const key = JSON.stringify([options.backend, cacheDir, workers, jest.forceColor, options.function, options.qualifier, options.bucket, options.bucketPrefix, settings.inPlace]);
+  const key = JSON.stringify([
+    options.backend,
+    cacheDir,
+    workers,
+    jest.forceColor,
+    options.function,
+    options.qualifier,
+    options.bucket,
+    options.bucketPrefix,
+    settings.inPlace,
+  ]);
   let connection = connections.get(key);
   if (!connection) {
     connection = settings.remote ? lambda(settings) : local(settings);
@@ -44,7 +54,13 @@ function lambda({ options, cacheDir }: RunSettings): Connection {
   const { LambdaBackend } = require('./lambda/invoke') as typeof import('./lambda/invoke');
   const { RemoteDelivery } = require('../ship/remote') as typeof import('../ship/remote');
   return {
-    backend: new LambdaBackend({ functionName: options.function!, qualifier: options.qualifier, region: options.region, invokeTimeoutMs: options.invokeTimeoutMs, cacheDir }),
+    backend: new LambdaBackend({
+      functionName: options.function!,
+      qualifier: options.qualifier,
+      region: options.region,
+      invokeTimeoutMs: options.invokeTimeoutMs,
+      cacheDir,
+    }),
     delivery: new RemoteDelivery({
       cacheDir,
       store: options.bucket ? { kind: 's3', bucket: options.bucket, prefix: options.bucketPrefix, region: options.region } : undefined,

@@ -87,7 +87,10 @@ export function defaultArchitecture(): Architecture {
 
 export function handlerZip(): Buffer {
   if (!fs.existsSync(HANDLER_FILE)) {
-    throw new RemoteRunnerError('DEPLOY', `The built handler ${HANDLER_FILE} is missing.\nRun npm run build in the jest-runner-remote-lambda checkout, or reinstall the package.`);
+    throw new RemoteRunnerError(
+      'DEPLOY',
+      `The built handler ${HANDLER_FILE} is missing.\nRun npm run build in the jest-runner-remote-lambda checkout, or reinstall the package.`,
+    );
   }
   // A fixed timestamp keeps the zip (and so the function's CodeSha256) the same for the same handler.
   return Buffer.from(zipSync({ 'index.js': [fs.readFileSync(HANDLER_FILE), { level: 9, mtime: new Date('2020-01-01T00:00:00Z') }] }));
@@ -168,8 +171,13 @@ export async function deploy(options: DeployOptions, log: (line: string) => void
 /** Pings the function just published: it must answer as this package's handler. */
 async function verify(lambda: LambdaClient, functionName: string, qualifier: string): Promise<NonNullable<DeployResult['ping']>> {
   const answer = await ping(lambda, functionName, qualifier);
-  if (answer.functionError) throw new RemoteRunnerError('DEPLOY', `The function failed to answer a ping (${answer.functionError}): ${answer.body.slice(0, 300)}`);
-  if (!answer.pong) throw new RemoteRunnerError('DEPLOY', `The function answered a ping with something else than a jest-runner-remote-lambda handler would: ${answer.body.slice(0, 200)}`);
+  if (answer.functionError)
+    throw new RemoteRunnerError('DEPLOY', `The function failed to answer a ping (${answer.functionError}): ${answer.body.slice(0, 300)}`);
+  if (!answer.pong)
+    throw new RemoteRunnerError(
+      'DEPLOY',
+      `The function answered a ping with something else than a jest-runner-remote-lambda handler would: ${answer.body.slice(0, 200)}`,
+    );
   return { ms: answer.ms, node: answer.pong.node, arch: answer.pong.arch, handlerVersion: answer.pong.handlerVersion };
 }
 
@@ -205,7 +213,9 @@ async function ensureRole(options: DeployOptions, region: string, log: (line: st
   }
   const account = arn.split(':')[4]!;
   const target: PolicyTarget = { functionName: options.functionName, region, account, roleName, bucket: options.bucket, bucketPrefix: options.bucketPrefix };
-  await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'jest-runner-remote-lambda', PolicyDocument: JSON.stringify(functionRolePolicy(target)) }));
+  await iam.send(
+    new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'jest-runner-remote-lambda', PolicyDocument: JSON.stringify(functionRolePolicy(target)) }),
+  );
   iam.destroy();
   return arn;
 }

@@ -32,12 +32,20 @@ export async function doctor(cli: CommonOptions, out: (s: string) => void, cwd =
     qualifier: options?.qualifier,
   };
   if (options?.backend !== 'lambda' && !cli.explicitFunction) {
-    report({ ok: 'skip', title: 'AWS', detail: `backend "local" needs no AWS; set ${'JEST_REMOTE_LAMBDA_BACKEND'}=lambda (or pass --function) to check the Lambda set-up` });
+    report({
+      ok: 'skip',
+      title: 'AWS',
+      detail: `backend "local" needs no AWS; set ${'JEST_REMOTE_LAMBDA_BACKEND'}=lambda (or pass --function) to check the Lambda set-up`,
+    });
     return summary(checks, out);
   }
   const lambda = new LambdaClient({ region: target.region, maxAttempts: 2 });
   const region = await lambda.config.region().catch(() => undefined);
-  report(region ? { ok: true, title: 'Region', detail: region } : { ok: false, title: 'Region', detail: 'none found', fix: 'Set AWS_REGION (or JEST_REMOTE_LAMBDA_REGION, or a region in your AWS profile).' });
+  report(
+    region
+      ? { ok: true, title: 'Region', detail: region }
+      : { ok: false, title: 'Region', detail: 'none found', fix: 'Set AWS_REGION (or JEST_REMOTE_LAMBDA_REGION, or a region in your AWS profile).' },
+  );
   const credentialsOk = await checkCredentials(lambda, report);
   if (credentialsOk && region) await checkFunction(lambda, { ...target, region }, report);
   lambda.destroy();
@@ -60,14 +68,23 @@ function checkMachine(cwd: string, report: Report): void {
     const jest = locateJest(cwd);
     report({ ok: jest.major === 29 || jest.major === 30, title: 'Jest', detail: `${jest.version} (${path.dirname(jest.runner)})`, fix: 'Use Jest 29 or 30.' });
   } catch (error) {
-    report({ ok: false, title: 'Jest', detail: (error as Error).message.split('\n')[0]!, fix: 'npm install --save-dev jest, and run doctor from your project folder.' });
+    report({
+      ok: false,
+      title: 'Jest',
+      detail: (error as Error).message.split('\n')[0]!,
+      fix: 'npm install --save-dev jest, and run doctor from your project folder.',
+    });
   }
 }
 
 function checkOptions(cwd: string, report: Report): ResolvedOptions | undefined {
   try {
     const options = resolveOptions(cwd, undefined);
-    report({ ok: true, title: 'Options', detail: `backend ${options.backend} (environment and remote-lambda.config.* in ${cwd}; runner options in jest.config are checked when Jest starts)` });
+    report({
+      ok: true,
+      title: 'Options',
+      detail: `backend ${options.backend} (environment and remote-lambda.config.* in ${cwd}; runner options in jest.config are checked when Jest starts)`,
+    });
     return options;
   } catch (error) {
     const [first, ...rest] = (error as Error).message.split('\n');
@@ -99,7 +116,12 @@ async function checkFunction(lambda: LambdaClient, t: { functionName: string; qu
   try {
     const answer = await ping(lambda, t.functionName, t.qualifier);
     if (answer.functionError) {
-      report({ ok: false, title: 'Function', detail: `${target} failed (${answer.functionError}): ${answer.body.slice(0, 200)}`, fix: 'Redeploy: npx jest-runner-remote-lambda deploy.' });
+      report({
+        ok: false,
+        title: 'Function',
+        detail: `${target} failed (${answer.functionError}): ${answer.body.slice(0, 200)}`,
+        fix: 'Redeploy: npx jest-runner-remote-lambda deploy.',
+      });
     } else if (answer.protocolVersion !== undefined && answer.protocolVersion !== PROTOCOL_VERSION) {
       report({
         ok: false,
@@ -146,7 +168,12 @@ function reportPong(target: string, p: Pong, ms: number, report: Report): void {
     fix: "Built-in error messages can differ between majors (assertions, snapshots): deploy with --runtime nodejs<your major>.x where Lambda offers it, or run Jest locally on the function's major.",
   });
   if (p.handlerVersion !== PACKAGE_VERSION) {
-    report({ ok: false, title: 'Handler version', detail: `function ${p.handlerVersion}, runner ${PACKAGE_VERSION}`, fix: 'Redeploy so both are the same: npx jest-runner-remote-lambda deploy.' });
+    report({
+      ok: false,
+      title: 'Handler version',
+      detail: `function ${p.handlerVersion}, runner ${PACKAGE_VERSION}`,
+      fix: 'Redeploy so both are the same: npx jest-runner-remote-lambda deploy.',
+    });
   }
 }
 

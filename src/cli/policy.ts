@@ -62,7 +62,12 @@ export function callerPolicy(t: PolicyTarget): PolicyDocument {
 /** The function's execution role: its own logs, and the bucket's prefix. */
 export function functionRolePolicy(t: PolicyTarget): PolicyDocument {
   return doc([
-    { Sid: 'CreateLogGroup', Effect: 'Allow', Action: 'logs:CreateLogGroup', Resource: `arn:aws:logs:${t.region}:${t.account}:log-group:/aws/lambda/${t.functionName}` },
+    {
+      Sid: 'CreateLogGroup',
+      Effect: 'Allow',
+      Action: 'logs:CreateLogGroup',
+      Resource: `arn:aws:logs:${t.region}:${t.account}:log-group:/aws/lambda/${t.functionName}`,
+    },
     {
       Sid: 'WriteLogs',
       Effect: 'Allow',
@@ -99,6 +104,12 @@ export function deployerPolicy(t: PolicyTarget): PolicyDocument {
       Resource: [fn, `${fn}:*`],
     },
     { Sid: 'ManageItsRole', Effect: 'Allow', Action: ['iam:GetRole', 'iam:CreateRole', 'iam:PutRolePolicy'], Resource: roleArn(t) },
-    { Sid: 'PassItsRole', Effect: 'Allow', Action: 'iam:PassRole', Resource: roleArn(t), Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } } },
+    {
+      Sid: 'PassItsRole',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: roleArn(t),
+      Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+    },
   ]);
 }

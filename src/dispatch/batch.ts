@@ -17,7 +17,7 @@ const MAX_STALLED_ROUNDS = 3;
 export async function runBatch(batch: DispatchItem[], options: DispatchOptions): Promise<void> {
   const run = new BatchRun(batch, options);
   let lastError: Error | undefined;
-  for (let attempt = 0; attempt <= options.retries && run.pending.length > 0; ) {
+  for (let attempt = 0; attempt <= options.retries && run.pending.length > 0;) {
     if (options.signal.aborted) return;
     try {
       await run.attempt();
@@ -111,14 +111,18 @@ class BatchRun {
         return true;
       case 'batch': {
         if (response.output) this.#options.onOutput?.(response.output);
-        if (response.results.length > this.pending.length) throw new TransportError(`The handler answered ${response.results.length} results for ${this.pending.length} files.`, true);
+        if (response.results.length > this.pending.length)
+          throw new TransportError(`The handler answered ${response.results.length} results for ${this.pending.length} files.`, true);
         for (const [i, result] of response.results.entries()) {
           await this.#finish(this.pending[i]!, i === 0 ? { ...result, timing: { ...result.timing, request: requestMs } } : result, []);
         }
         this.pending = this.pending.slice(response.results.length);
         this.#supplied = {};
         if (this.pending.length > 0) {
-          throw new TransportError(`The handler stopped after ${response.results.length} of the files sent together: ${response.stopped?.message ?? 'no reason given'}`, true);
+          throw new TransportError(
+            `The handler stopped after ${response.results.length} of the files sent together: ${response.stopped?.message ?? 'no reason given'}`,
+            true,
+          );
         }
         return true;
       }

@@ -84,4 +84,3 @@ export async function dispatch(items: DispatchItem[], options: DispatchOptions):
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, lane));
 }
-

@@ -107,16 +107,23 @@ export class LocalRuns {
   async finish(items: DispatchItem[], interrupted: boolean): Promise<void> {
     const left = interrupted ? [] : items.filter((item) => !this.#settled.has(item));
     if (left.length > 0 && this.#settings.options.fallback === 'local') this.#run(left.map((item) => this.#report.testOf(item)));
-    else for (const item of left) await this.#report.outcome(item, { kind: 'failure', error: { message: this.#unusableMessage(), type: 'Error' }, fault: 'backend' });
+    else
+      for (const item of left)
+        await this.#report.outcome(item, { kind: 'failure', error: { message: this.#unusableMessage(), type: 'Error' }, fault: 'backend' });
     await Promise.all(this.#running);
     this.#placement.save();
     if (this.#connection) await disconnect(this.#connection, this.#settings.watchMode);
   }
 
   async #backendFailed(item: DispatchItem, outcome: Extract<FileOutcome, { kind: 'failure' }>, report: () => Promise<void>): Promise<void> {
-    const line = outcome.error.message.replace(/^jest-runner-remote-lambda could not get a result for this file( after \d+ attempt\(s\))?: /, '').split('\n')[0]!;
+    const line = outcome.error.message
+      .replace(/^jest-runner-remote-lambda could not get a result for this file( after \d+ attempt\(s\))?: /, '')
+      .split('\n')[0]!;
     // No answer for a while (or a fault no retry can mend: no such function, no permission): stop sending.
-    if (Date.now() - this.#lastAnswerAt >= UNUSABLE_AFTER_MS || /does not exist|Not allowed|runs a handler of protocol|handler failed/.test(outcome.error.message)) {
+    if (
+      Date.now() - this.#lastAnswerAt >= UNUSABLE_AFTER_MS ||
+      /does not exist|Not allowed|runs a handler of protocol|handler failed/.test(outcome.error.message)
+    ) {
       this.#stop(line);
     }
     if (this.#settings.options.fallback === 'fail') return report();

@@ -105,7 +105,11 @@ export function foreignPackages(mirror: Mirror, targets: TargetPlatform[]): Map<
  * of `targets` it cannot run on (the function's platform; both Lambda architectures while it is
  * not known yet); a package that runs on none of them no longer travels.
  */
-export async function retarget(mirror: Mirror, targets: TargetPlatform[], context: { cacheDir: string; projectDir: string; hashes: HashCache }): Promise<Retargeted> {
+export async function retarget(
+  mirror: Mirror,
+  targets: TargetPlatform[],
+  context: { cacheDir: string; projectDir: string; hashes: HashCache },
+): Promise<Retargeted> {
   const all = packages(mirror);
   const foreign = foreignPackages(mirror, targets);
   const replaced: Replacement[] = [];
@@ -227,7 +231,9 @@ async function fetchPackage(name: string, version: string, context: { cacheDir: 
     fs.renameSync(download, dir);
   } catch (error) {
     fs.rmSync(download, { recursive: true, force: true });
-    throw new Error(`Could not fetch ${name}@${version} with npm pack (for the function's platform): ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new Error(`Could not fetch ${name}@${version} with npm pack (for the function's platform): ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+    });
   }
   return packageDir;
 }

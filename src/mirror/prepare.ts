@@ -73,7 +73,11 @@ export class ProjectPreparer {
     const run: PreparedRun = { items: [], tests: new Map(), failures: [] };
     for (const test of tests) {
       try {
-        const item: DispatchItem = { testPath: test.path, project: await this.#project(test), estimateMs: (test as { duration?: number }).duration ?? undefined };
+        const item: DispatchItem = {
+          testPath: test.path,
+          project: await this.#project(test),
+          estimateMs: (test as { duration?: number }).duration ?? undefined,
+        };
         run.tests.set(item, test);
         run.items.push(item);
       } catch (error) {

@@ -231,7 +231,15 @@ function aliasesOf(walked: Map<string, string>, files: Map<string, string>, inBa
   const kept: Array<[string, string]> = [];
   const outside = [...walked].filter(([real]) => !inBase(real)).sort((a, b) => a[0].length - b[0].length);
   for (const [real, key] of [...outside, ...files]) {
-    const covered = kept.some(([r, k]) => real.startsWith(r + path.sep) && key === `${k}/${real.slice(r.length + 1).split(path.sep).join('/')}`);
+    const covered = kept.some(
+      ([r, k]) =>
+        real.startsWith(r + path.sep) &&
+        key ===
+          `${k}/${real
+            .slice(r.length + 1)
+            .split(path.sep)
+            .join('/')}`,
+    );
     if (!covered) kept.push([real, key]);
   }
   return kept.length > 0 ? { aliases: kept } : {};

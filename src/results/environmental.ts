@@ -16,8 +16,14 @@ const SIGNS: Array<{ pattern: RegExp; why: (m: RegExpMatchArray) => string }> = 
   { pattern: /not a git repository/i, why: () => 'not a git repository (the checkout has no .git there)' },
   { pattern: /\bECONNREFUSED (127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)(:\d+)?/, why: (m) => `ECONNREFUSED ${m[1]}${m[2] ?? ''} (a service on this machine)` },
   { pattern: /\bEROFS: read-only file system, \w+ '([^']+)'/, why: (m) => `EROFS writing ${m[1]}` },
-  { pattern: /\bEACCES: permission denied, (?:open|mkdir|mkdtemp|write|rename|unlink|rmdir|copyfile|symlink) '((?!\/tmp\/)[^']+)'/, why: (m) => `EACCES writing ${m[1]}` },
-  { pattern: /invalid ELF header|was compiled against a different Node\.js version|Failed to load native binding|not a valid Win32 application|wrong ELF class/, why: (m) => `${m[0]} (a native module built for another platform)` },
+  {
+    pattern: /\bEACCES: permission denied, (?:open|mkdir|mkdtemp|write|rename|unlink|rmdir|copyfile|symlink) '((?!\/tmp\/)[^']+)'/,
+    why: (m) => `EACCES writing ${m[1]}`,
+  },
+  {
+    pattern: /invalid ELF header|was compiled against a different Node\.js version|Failed to load native binding|not a valid Win32 application|wrong ELF class/,
+    why: (m) => `${m[0]} (a native module built for another platform)`,
+  },
 ];
 
 const ENOENT = /ENOENT: no such file or directory, \w+ '([^']+)'/g;

@@ -61,7 +61,10 @@ export class RunReport {
     for (const [item, test] of run.tests) this.#tests.set(item, { test, preparer });
     for (const [test, error] of run.failures) {
       await this.#startOnce(test);
-      await this.#events.emit('test-file-failure', [test, toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack })]);
+      await this.#events.emit('test-file-failure', [
+        test,
+        toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack }),
+      ]);
     }
     if (own) this.#dispatchStarted = performance.now();
   }
@@ -129,7 +132,9 @@ export class RunReport {
     if (this.#lambda && !display.silent) {
       // (a connection kept for watch mode counts across runs: this run's share only)
       const stats = statsSince(this.#lambda.stats, this.#statsAtStart.invocations!);
-      process.stderr.write(`${lambdaSummary({ files, retries: this.#retries, shipped, stats, delivery, hosts: [...this.#hosts.values()], bucket: options.bucket })}\n`);
+      process.stderr.write(
+        `${lambdaSummary({ files, retries: this.#retries, shipped, stats, delivery, hosts: [...this.#hosts.values()], bucket: options.bucket })}\n`,
+      );
     } else if (!this.#lambda && shouldShowProgress(display)) {
       process.stderr.write(`${localSummary({ files, retries: this.#retries, shipped, workers, isolate: options.isolate })}\n`);
     }
@@ -159,7 +164,6 @@ export class RunReport {
   get #lambda(): LambdaBackend | undefined {
     return this.#connection.backend.name === 'lambda' ? (this.#connection.backend as LambdaBackend) : undefined;
   }
-
 }
 
 /** "remote-lambda: 2 file(s) ran on this machine: a.test.js (runLocally), b.test.js (failed remotely: …)". */

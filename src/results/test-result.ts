@@ -23,7 +23,9 @@ export function toTestResult(testPath: string, raw: Record<string, unknown>, con
   if (typeof result.failureMessage === 'string') result.failureMessage = withShippingHint(result.failureMessage, shipped);
   if (Array.isArray(result.testResults)) {
     result.testResults = (result.testResults as Array<Record<string, unknown>>).map((t) =>
-      Array.isArray(t.failureMessages) ? { ...t, failureMessages: t.failureMessages.map((m: unknown) => (typeof m === 'string' ? withShippingHint(m, shipped) : m)) } : t,
+      Array.isArray(t.failureMessages)
+        ? { ...t, failureMessages: t.failureMessages.map((m: unknown) => (typeof m === 'string' ? withShippingHint(m, shipped) : m)) }
+        : t,
     );
   }
   return result;

@@ -47,7 +47,12 @@ export function splitManifest(manifest: Manifest, average = AVERAGE_PART_ENTRIES
  * Each part is validated as it is read, so the merged manifest needs no second pass.
  */
 export function mergeManifest(root: Manifest, partBytes: (hash: Hash) => Buffer): Manifest {
-  const merged: Manifest & { packDirs: string[] } = { files: [...root.files], links: [...root.links], dirs: [...root.dirs], packDirs: [...(root.packDirs ?? [])] };
+  const merged: Manifest & { packDirs: string[] } = {
+    files: [...root.files],
+    links: [...root.links],
+    dirs: [...root.dirs],
+    packDirs: [...(root.packDirs ?? [])],
+  };
   for (const hash of root.parts ?? []) {
     let json: unknown;
     try {

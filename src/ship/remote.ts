@@ -78,7 +78,13 @@ export class RemoteDelivery implements Delivery {
   }
 
   async #upload(packs: Map<Hash, Hash[]>, force: boolean, progress?: Progress) {
-    const uploaded = await this.#s3!.ensure(packs, (h) => this.#read(h), (h) => this.#sizes.get(h) ?? 0, force, progress);
+    const uploaded = await this.#s3!.ensure(
+      packs,
+      (h) => this.#read(h),
+      (h) => this.#sizes.get(h) ?? 0,
+      force,
+      progress,
+    );
     this.stats.uploadedPacks += uploaded.uploaded;
     this.stats.uploadedBytes += uploaded.uploadedBytes;
     return uploaded;

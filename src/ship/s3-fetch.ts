@@ -39,7 +39,9 @@ export async function fetchPacks(store: Store, packs: Map<Hash, Hash[]>, blobs: 
           const e = error as Error;
           const message = `Could not read s3://${store.bucket}/${objectKey}: ${e.name}: ${e.message}`;
           if (isFinalS3Error(error)) {
-            throw new StoreAccessError(`${message}\nThe function's role needs s3:GetObject on arn:aws:s3:::${store.bucket}/${store.prefix}packs/* (npx jest-runner-remote-lambda policy prints it).`);
+            throw new StoreAccessError(
+              `${message}\nThe function's role needs s3:GetObject on arn:aws:s3:::${store.bucket}/${store.prefix}packs/* (npx jest-runner-remote-lambda policy prints it).`,
+            );
           }
           throw new Error(message, { cause: error });
         }

@@ -45,7 +45,13 @@ export class S3PackStore {
    * Makes every pack of `packs` present in the bucket. `read` gives a blob's bytes (checked against
    * its hash by the caller); `force` uploads even packs believed present (the handler said it lacks them).
    */
-  async ensure(packs: Map<Hash, Hash[]>, read: (hash: Hash) => Buffer, sizeOf: (hash: Hash) => number, force = false, progress?: Progress): Promise<UploadStats> {
+  async ensure(
+    packs: Map<Hash, Hash[]>,
+    read: (hash: Hash) => Buffer,
+    sizeOf: (hash: Hash) => number,
+    force = false,
+    progress?: Progress,
+  ): Promise<UploadStats> {
     const stats: UploadStats = { uploaded: 0, uploadedBytes: 0, present: 0, presentBytes: 0 };
     const rawBytes = (members: Hash[]) => members.reduce((sum, h) => sum + sizeOf(h), 0);
     const client = s3Client(this.store.region);
@@ -117,7 +123,6 @@ export class S3PackStore {
     this.#known.add(key);
     this.#knownDirty = true;
   }
-
 }
 
 function readLines(file: string): string[] {

@@ -45,7 +45,12 @@ const server = http.createServer((req, res) => {
     if (fault !== 'pass') fs.appendFileSync(logFile, `${fault}\n`);
     switch (fault) {
       case '429':
-        return json(res, 429, { 'x-amzn-errortype': 'TooManyRequestsException' }, { Type: 'User', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', message: 'Rate Exceeded.' });
+        return json(
+          res,
+          429,
+          { 'x-amzn-errortype': 'TooManyRequestsException' },
+          { Type: 'User', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', message: 'Rate Exceeded.' },
+        );
       case '500':
         return json(res, 500, { 'x-amzn-errortype': 'ServiceException' }, { Type: 'Service', message: 'Internal failure.' });
       case '502':
@@ -53,13 +58,23 @@ const server = http.createServer((req, res) => {
         res.writeHead(Number(fault), { 'content-type': 'text/html' });
         return res.end('<html><body>Bad Gateway</body></html>');
       case '413':
-        return json(res, 413, { 'x-amzn-errortype': 'RequestTooLargeException' }, { Type: 'User', message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' });
+        return json(
+          res,
+          413,
+          { 'x-amzn-errortype': 'RequestTooLargeException' },
+          { Type: 'User', message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation' },
+        );
       case 'reset':
         return req.socket.destroy();
       case 'hang':
         return undefined; // never answer; the client's timeout must fire
       case 'unhandled':
-        return json(res, 200, { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' }, { errorType: 'Runtime.ExitError', errorMessage: 'RequestId: 1 Error: Runtime exited with error: signal: killed' });
+        return json(
+          res,
+          200,
+          { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' },
+          { errorType: 'Runtime.ExitError', errorMessage: 'RequestId: 1 Error: Runtime exited with error: signal: killed' },
+        );
       case 'garbage':
         return json(res, 200, {}, '<<this is not json>>');
       case 'old-protocol':
@@ -68,43 +83,54 @@ const server = http.createServer((req, res) => {
         const requestBytes = Buffer.concat(chunks);
         if (fault === 'pass' && requestBytes.length > REQUEST_LIMIT_BYTES) {
           fs.appendFileSync(logFile, 'pass:request-too-large\n');
-          return json(res, 413, { 'x-amzn-errortype': 'RequestTooLargeException' }, { Type: 'User', message: `Request must be smaller than ${REQUEST_LIMIT_BYTES} bytes for the InvokeFunction operation` });
+          return json(
+            res,
+            413,
+            { 'x-amzn-errortype': 'RequestTooLargeException' },
+            { Type: 'User', message: `Request must be smaller than ${REQUEST_LIMIT_BYTES} bytes for the InvokeFunction operation` },
+          );
         }
-        const forward = http.request(
-          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-          (up) => {
-            const body = [];
-            up.on('data', (c) => body.push(c));
-            up.on('end', () => {
-              let bytes = Buffer.concat(body);
-              const headers = { ...up.headers };
-              if (fault === 'pass' && up.statusCode === 200 && bytes.length > RESPONSE_LIMIT_BYTES) {
-                fs.appendFileSync(logFile, 'pass:response-too-large\n');
-                return json(res, 200, { 'x-amz-function-error': 'Unhandled' }, { errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_LIMIT_BYTES} bytes).`, errorType: 'Function.ResponseSizeTooLarge' });
+        const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+          const body = [];
+          up.on('data', (c) => body.push(c));
+          up.on('end', () => {
+            let bytes = Buffer.concat(body);
+            const headers = { ...up.headers };
+            if (fault === 'pass' && up.statusCode === 200 && bytes.length > RESPONSE_LIMIT_BYTES) {
+              fs.appendFileSync(logFile, 'pass:response-too-large\n');
+              return json(
+                res,
+                200,
+                { 'x-amz-function-error': 'Unhandled' },
+                {
+                  errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_LIMIT_BYTES} bytes).`,
+                  errorType: 'Function.ResponseSizeTooLarge',
+                },
+              );
+            }
+            if (fault === 'report') {
+              // what Lambda adds with LogType Tail: the end of the log, with the REPORT line
+              const report =
+                'START RequestId: 1 Version: $LATEST\nEND RequestId: 1\nREPORT RequestId: 1\tDuration: 1021.50 ms\tBilled Duration: 1022 ms\tMemory Size: 2048 MB\tMax Memory Used: 310 MB\tInit Duration: 412.31 ms\t\n';
+              headers['x-amz-log-result'] = Buffer.from(report).toString('base64');
+            }
+            if (fault === 'pass' && !ping) {
+              let status = 'unparsed';
+              try {
+                status = JSON.parse(bytes.toString('utf8')).status;
+              } catch {
+                // logged as unparsed
               }
-              if (fault === 'report') {
-                // what Lambda adds with LogType Tail: the end of the log, with the REPORT line
-                const report = 'START RequestId: 1 Version: $LATEST\nEND RequestId: 1\nREPORT RequestId: 1\tDuration: 1021.50 ms\tBilled Duration: 1022 ms\tMemory Size: 2048 MB\tMax Memory Used: 310 MB\tInit Duration: 412.31 ms\t\n';
-                headers['x-amz-log-result'] = Buffer.from(report).toString('base64');
-              }
-              if (fault === 'pass' && !ping) {
-                let status = 'unparsed';
-                try {
-                  status = JSON.parse(bytes.toString('utf8')).status;
-                } catch {
-                  // logged as unparsed
-                }
-                fs.appendFileSync(logFile, `pass:${status}\n`);
-              }
-              if (fault === 'truncated') {
-                bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
-                headers['content-length'] = String(bytes.length);
-              }
-              res.writeHead(up.statusCode, headers);
-              res.end(bytes);
-            });
-          },
-        );
+              fs.appendFileSync(logFile, `pass:${status}\n`);
+            }
+            if (fault === 'truncated') {
+              bytes = bytes.subarray(0, Math.floor(bytes.length / 2));
+              headers['content-length'] = String(bytes.length);
+            }
+            res.writeHead(up.statusCode, headers);
+            res.end(bytes);
+          });
+        });
         forward.on('error', (e) => json(res, 502, {}, { message: e.message }));
         forward.end(requestBytes);
       }

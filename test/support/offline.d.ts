@@ -22,7 +22,13 @@ export interface S3Emulator {
 }
 
 export function freePort(): Promise<number>;
-export function startOffline(repo: string, workDir: string, serviceDir: string, environment?: Record<string, string>, processEnv?: Record<string, string>): Promise<Offline>;
+export function startOffline(
+  repo: string,
+  workDir: string,
+  serviceDir: string,
+  environment?: Record<string, string>,
+  processEnv?: Record<string, string>,
+): Promise<Offline>;
 export function startFaultProxy(target: string, script: string[], then: string | undefined, logFile: string): Promise<FaultProxy>;
 export function startS3(directory: string, buckets: string[]): Promise<S3Emulator>;
 

@@ -56,7 +56,19 @@ async function startOffline(repo, workDir, serviceDir, environment = {}, process
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [path.join(repo, 'node_modules/osls/bin/serverless.js'), 'offline', 'start', '--host', '127.0.0.1', '--lambdaPort', String(port), '--noSponsor', '--useInProcess', '--terminateIdleLambdaTime', '3600'],
+    [
+      path.join(repo, 'node_modules/osls/bin/serverless.js'),
+      'offline',
+      'start',
+      '--host',
+      '127.0.0.1',
+      '--lambdaPort',
+      String(port),
+      '--noSponsor',
+      '--useInProcess',
+      '--terminateIdleLambdaTime',
+      '3600',
+    ],
     {
       cwd: serviceDir,
       detached: true,

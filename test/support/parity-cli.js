@@ -13,7 +13,12 @@ const dash = argv.indexOf('--');
 const own = dash === -1 ? argv : argv.slice(0, dash);
 const jestArgs = dash === -1 ? [] : argv.slice(dash + 1);
 const dir = path.resolve(own.find((a) => !a.startsWith('--')) ?? '.');
-const flag = (name) => own.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+const flag = (name) =>
+  own
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.split('=')
+    .slice(1)
+    .join('=');
 const runnerPath = flag('runner') ?? 'remote-lambda';
 
 const t0 = Date.now();

@@ -29,10 +29,7 @@ export interface JestRun {
   caseResults: Record<string, string[]>;
 }
 
-export function runJest(
-  cwd: string,
-  options: { runner: 'default' | 'remote-lambda'; args?: string[]; env?: NodeJS.ProcessEnv; runnerPath?: string },
-): JestRun;
+export function runJest(cwd: string, options: { runner: 'default' | 'remote-lambda'; args?: string[]; env?: NodeJS.ProcessEnv; runnerPath?: string }): JestRun;
 /**
  * Like runJest, without blocking; `wrap` prefixes the command (e.g. a namespace launcher) and
  * `resolveFrom` is where Jest is found when `cwd` only exists inside that wrapper.

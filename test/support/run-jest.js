@@ -48,8 +48,7 @@ function prepare(cwd, options) {
   const jsonFile = path.join(out, 'result.json');
   const consoleFile = path.join(out, 'console.json');
   const jestBin = require.resolve('jest/bin/jest', { paths: [options.resolveFrom ?? cwd] });
-  const runnerArgs =
-    options.runner === 'default' ? ['--runner=jest-runner'] : options.runnerPath ? [`--runner=${options.runnerPath}`] : [];
+  const runnerArgs = options.runner === 'default' ? ['--runner=jest-runner'] : options.runnerPath ? [`--runner=${options.runnerPath}`] : [];
   const args = [
     jestBin,
     '--ci',

@@ -55,7 +55,9 @@ export function snapshotWorkflow(dir: string, run: Runner): StepOutcome[] {
   fs.cpSync(path.join(REPO, 'examples', 'snapshots'), dir, { recursive: true });
   fs.rmSync(path.join(dir, 'test', '__snapshots__'), { recursive: true, force: true });
   edit(dir, 'test/inline.test.js', (s) =>
-    s.replace(/toMatchInlineSnapshot\(`[\s\S]*?`\)/g, 'toMatchInlineSnapshot()').replace(/toThrowErrorMatchingInlineSnapshot\(`[\s\S]*?`\)/g, 'toThrowErrorMatchingInlineSnapshot()'),
+    s
+      .replace(/toMatchInlineSnapshot\(`[\s\S]*?`\)/g, 'toMatchInlineSnapshot()')
+      .replace(/toThrowErrorMatchingInlineSnapshot\(`[\s\S]*?`\)/g, 'toThrowErrorMatchingInlineSnapshot()'),
   );
 
   const outcomes: StepOutcome[] = [];
@@ -75,7 +77,12 @@ export function snapshotWorkflow(dir: string, run: Runner): StepOutcome[] {
   };
 
   step(SNAPSHOT_STEPS[0], ['--ci=false']);
-  edit(dir, 'test/invoice.test.js', (s) => s.replace("describe('invoices', () => {", "describe('invoices', () => {\n  test('a new test', () => {\n    expect({ fresh: true }).toMatchSnapshot();\n  });\n"));
+  edit(dir, 'test/invoice.test.js', (s) =>
+    s.replace(
+      "describe('invoices', () => {",
+      "describe('invoices', () => {\n  test('a new test', () => {\n    expect({ fresh: true }).toMatchSnapshot();\n  });\n",
+    ),
+  );
   step(SNAPSHOT_STEPS[1], []);
   edit(dir, 'src/invoice.js', (s) => s.replace('reduced: 0.055', 'reduced: 0.07'));
   step(SNAPSHOT_STEPS[2], []);

@@ -18,7 +18,14 @@ class WatchReporter {
         console: (f.console || []).map((c) => c.message),
       }))
       .sort((a, b) => a.path.localeCompare(b.path));
-    const line = { type: 'complete', at: Date.now(), interrupted: Boolean(results.wasInterrupted), numTotalTests: results.numTotalTests, numFailedTests: results.numFailedTests, files };
+    const line = {
+      type: 'complete',
+      at: Date.now(),
+      interrupted: Boolean(results.wasInterrupted),
+      numTotalTests: results.numTotalTests,
+      numFailedTests: results.numFailedTests,
+      files,
+    };
     fs.appendFileSync(this.file, `${JSON.stringify(line)}\n`);
   }
 }

@@ -73,7 +73,11 @@ export async function watchScenario(
     ...(runner === 'default' ? ['--runner=jest-runner'] : []),
   ];
   // util-linux `script` gives Jest a terminal, so it reads key presses as it does for a developer
-  const child = spawn('script', ['-qfec', jest.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' '), '/dev/null'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', jest.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' '), '/dev/null'], {
+    cwd: dir,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   // (in a terminal, Jest's stdout and stderr arrive together)
   child.stdout.on('data', (d) => (stderr += d));
@@ -117,4 +121,3 @@ export const comparableRun = (record: WatchRecord, dir: string) => ({
   numFailedTests: record.numFailedTests,
   files: record.files!.map((f) => ({ path: path.relative(dir, f.path), tests: f.tests })),
 });
-

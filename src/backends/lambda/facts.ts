@@ -39,7 +39,13 @@ export class FunctionFactsCache {
 
   /** Takes what an answer says; written at once when it differs from what was known. */
   learn(host: Host): void {
-    const facts: FunctionFacts = { platform: host.platform ?? 'linux', arch: host.arch, node: host.node, vmModules: host.vmModules, learnedAt: new Date().toISOString() };
+    const facts: FunctionFacts = {
+      platform: host.platform ?? 'linux',
+      arch: host.arch,
+      node: host.node,
+      vmModules: host.vmModules,
+      learnedAt: new Date().toISOString(),
+    };
     const known = this.#facts;
     if (known && known.platform === facts.platform && known.arch === facts.arch && known.node === facts.node && known.vmModules === facts.vmModules) return;
     this.#facts = facts;

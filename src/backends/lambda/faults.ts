@@ -59,7 +59,10 @@ export function classifyInvokeError(error: unknown, target: string): TransportEr
     );
   }
   const retryable =
-    RETRYABLE_ERRORS.has(name) || RETRYABLE_ERRORS.has(e.code ?? '') || [...RETRYABLE_ERRORS].some((m) => message.includes(m)) || (status !== undefined && status >= 500);
+    RETRYABLE_ERRORS.has(name) ||
+    RETRYABLE_ERRORS.has(e.code ?? '') ||
+    [...RETRYABLE_ERRORS].some((m) => message.includes(m)) ||
+    (status !== undefined && status >= 500);
   // The service failing, or no connection to it at all: no other file will get through either.
   const unreachable = UNREACHABLE.has(e.code ?? '') || [...UNREACHABLE].some((m) => message.includes(m)) || (status !== undefined && status >= 500);
   return new TransportError(`Invoking ${target} failed${status ? ` (HTTP ${status})` : ''}: ${name ? `${name}: ` : ''}${message}`, retryable, {

@@ -56,7 +56,10 @@ export class LambdaBackend implements Backend {
     // Retries belong to the dispatcher (it knows test failures from faults); one attempt here.
     this.#client = new LambdaClient({ region: options.region, maxAttempts: 1, ...clientConfig });
     const endpoint = process.env.AWS_ENDPOINT_URL_LAMBDA ?? process.env.AWS_ENDPOINT_URL ?? 'aws';
-    this.facts = new FunctionFactsCache(options.cacheDir, [endpoint, options.region ?? process.env.AWS_REGION ?? '', options.functionName, options.qualifier ?? ''].join('\0'));
+    this.facts = new FunctionFactsCache(
+      options.cacheDir,
+      [endpoint, options.region ?? process.env.AWS_REGION ?? '', options.functionName, options.qualifier ?? ''].join('\0'),
+    );
   }
 
   /** Lambda is Linux with glibc, x86_64 or arm64: the one its answers showed, or both until then. */
@@ -112,7 +115,11 @@ export class LambdaBackend implements Backend {
     for (let attempt = 0; !output; attempt++) {
       try {
         output = await this.#client.send(
-          new InvokeCommand({ FunctionName: this.#options.functionName, Qualifier: this.#options.qualifier, Payload: Buffer.from(JSON.stringify(PING_REQUEST)) }),
+          new InvokeCommand({
+            FunctionName: this.#options.functionName,
+            Qualifier: this.#options.qualifier,
+            Payload: Buffer.from(JSON.stringify(PING_REQUEST)),
+          }),
           { abortSignal: AbortSignal.timeout(this.#options.invokeTimeoutMs) },
         );
       } catch (error) {
@@ -125,7 +132,9 @@ export class LambdaBackend implements Backend {
     const body = output.Payload ? Buffer.from(output.Payload).toString('utf8') : '';
     const pong = PongSchema.safeParse(this.#json(body));
     if (output.FunctionError || !pong.success) {
-      throw new UnusableBackendError(`${this.#describe()} did not answer a ping as this package's handler would: ${output.FunctionError ? `${output.FunctionError}: ` : ''}${body.slice(0, 200)}`);
+      throw new UnusableBackendError(
+        `${this.#describe()} did not answer a ping as this package's handler would: ${output.FunctionError ? `${output.FunctionError}: ` : ''}${body.slice(0, 200)}`,
+      );
     }
     return pong.data;
   }

@@ -154,7 +154,8 @@ class Environment extends EventEmitter {
    * code, signal, outOfMemory } if the process ended first, or { kind: 'init-error', body }.
    */
   invoke(invocation) {
-    if (this.state === 'dead') return Promise.resolve({ kind: 'exit', ...this.exit, outOfMemory: this.outOfMemory === true, durationMs: 0, peakBytes: this.peakBytes });
+    if (this.state === 'dead')
+      return Promise.resolve({ kind: 'exit', ...this.exit, outOfMemory: this.outOfMemory === true, durationMs: 0, peakBytes: this.peakBytes });
     this.state = 'busy';
     this.answered = false;
     this.invocations++;
@@ -192,7 +193,11 @@ class Environment extends EventEmitter {
     if (!inv || inv.done) return;
     inv.done = true;
     if (outcome.kind === 'response' || outcome.kind === 'error') this.answered = true;
-    inv.resolve({ ...outcome, durationMs: inv.startedAt === undefined ? 0 : performance.now() - inv.startedAt, peakBytes: Math.max(inv.peakBytes, this.peakBytes) });
+    inv.resolve({
+      ...outcome,
+      durationMs: inv.startedAt === undefined ? 0 : performance.now() - inv.startedAt,
+      peakBytes: Math.max(inv.peakBytes, this.peakBytes),
+    });
   }
 
   #runtimeApi(req, res) {

@@ -51,7 +51,11 @@ async function startFleet(options = {}) {
         });
       });
       req.on('error', (error) => {
-        reject(new Error(`fleet ${op}: ${error.message}; the fleet ${exited ? `exited (code ${exited.code}, signal ${exited.signal})` : 'is running'}:\n${output.slice(-4000)}`));
+        reject(
+          new Error(
+            `fleet ${op}: ${error.message}; the fleet ${exited ? `exited (code ${exited.code}, signal ${exited.signal})` : 'is running'}:\n${output.slice(-4000)}`,
+          ),
+        );
       });
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });

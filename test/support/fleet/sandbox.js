@@ -17,9 +17,41 @@ const SANDBOX_GID = 990;
  * node: none of them is on a Lambda environment.
  */
 const BASIC_TOOLS = [
-  'sh', 'bash', 'cat', 'ls', 'env', 'echo', 'printf', 'pwd', 'true', 'false', 'mkdir', 'rm', 'cp', 'mv', 'ln',
-  'uname', 'id', 'date', 'sleep', 'head', 'tail', 'wc', 'sort', 'tr', 'cut', 'basename', 'dirname', 'readlink',
-  'touch', 'chmod', 'stat', 'tee', 'xargs', 'grep', 'sed',
+  'sh',
+  'bash',
+  'cat',
+  'ls',
+  'env',
+  'echo',
+  'printf',
+  'pwd',
+  'true',
+  'false',
+  'mkdir',
+  'rm',
+  'cp',
+  'mv',
+  'ln',
+  'uname',
+  'id',
+  'date',
+  'sleep',
+  'head',
+  'tail',
+  'wc',
+  'sort',
+  'tr',
+  'cut',
+  'basename',
+  'dirname',
+  'readlink',
+  'touch',
+  'chmod',
+  'stat',
+  'tee',
+  'xargs',
+  'grep',
+  'sed',
 ];
 
 /** Lambda's PATH for the Node runtimes. */
@@ -39,7 +71,11 @@ function namespaceSupport() {
   for (const tool of ['unshare', 'mount', 'chroot', 'setpriv']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return (probed = { ok: false, reason: `${tool} (util-linux/coreutils) is not installed` });
   }
-  const r = spawnSync('unshare', ['--mount', '--pid', '--fork', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=1m probe /mnt && mount -t proc proc /proc && test "$$" = 1'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'unshare',
+    ['--mount', '--pid', '--fork', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=1m probe /mnt && mount -t proc proc /proc && test "$$" = 1'],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) return (probed = { ok: false, reason: `unshare --mount --pid --fork failed here: ${(r.stderr || r.error?.message || '').trim()}` });
   return (probed = { ok: true });
 }
@@ -52,7 +88,8 @@ function namespaceSupport() {
 function memoryLimitMethod() {
   try {
     const controllers = fs.readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8');
-    if (controllers.split(/\s+/).includes('memory')) return { method: 'rss-poll', note: 'cgroup v2 memory controller present; the fleet still polls RSS (one method everywhere)' };
+    if (controllers.split(/\s+/).includes('memory'))
+      return { method: 'rss-poll', note: 'cgroup v2 memory controller present; the fleet still polls RSS (one method everywhere)' };
   } catch {
     // no unified hierarchy at /sys/fs/cgroup
   }
@@ -62,7 +99,24 @@ function memoryLimitMethod() {
 /** Writes the read-only root every environment shares: /etc, basic tools, empty mount points. */
 function makeSkeleton(dir) {
   const mkdir = (p) => fs.mkdirSync(path.join(dir, p), { recursive: true, mode: 0o755 });
-  for (const d of ['etc', 'usr/bin', 'usr/libexec/jrl-fleet', 'usr/lib/x86_64-linux-gnu', 'usr/lib64', 'usr/share/zoneinfo', 'var/task', 'var/runtime', 'var/lang/bin', 'tmp', 'dev', 'proc', 'opt', 'home', 'root']) mkdir(d);
+  for (const d of [
+    'etc',
+    'usr/bin',
+    'usr/libexec/jrl-fleet',
+    'usr/lib/x86_64-linux-gnu',
+    'usr/lib64',
+    'usr/share/zoneinfo',
+    'var/task',
+    'var/runtime',
+    'var/lang/bin',
+    'tmp',
+    'dev',
+    'proc',
+    'opt',
+    'home',
+    'root',
+  ])
+    mkdir(d);
   fs.symlinkSync('usr/bin', path.join(dir, 'bin'));
   fs.symlinkSync('usr/bin', path.join(dir, 'sbin'));
   fs.symlinkSync('usr/lib', path.join(dir, 'lib'));
@@ -100,10 +154,25 @@ function sandboxCommand({ skeleton, codeDir, runtimeDir, nodeBinary, tmpMb, comm
   return {
     file: 'setpriv',
     args: [
-      '--pdeathsig', 'SIGKILL', '--', 'unshare',
-      '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', '--',
-      '/bin/sh', path.join(__dirname, 'sandbox.sh'),
-      skeleton, codeDir, runtimeDir, nodeBinary, String(tmpMb), `${SANDBOX_UID}:${SANDBOX_GID}`,
+      '--pdeathsig',
+      'SIGKILL',
+      '--',
+      'unshare',
+      '--mount',
+      '--pid',
+      '--fork',
+      '--kill-child=SIGKILL',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/sh',
+      path.join(__dirname, 'sandbox.sh'),
+      skeleton,
+      codeDir,
+      runtimeDir,
+      nodeBinary,
+      String(tmpMb),
+      `${SANDBOX_UID}:${SANDBOX_GID}`,
       ...command,
     ],
   };

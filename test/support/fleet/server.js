@@ -70,7 +70,15 @@ class Fleet {
     this.tokensAt = Date.now();
     this.nextEnvId = 1;
     this.log = [];
-    this.stats = { invocations: 0, throttled: { concurrency: 0, burst: 0, injected: 0 }, coldStarts: 0, initDurationsMs: [], started: 0, ended: {}, outcomes: {} };
+    this.stats = {
+      invocations: 0,
+      throttled: { concurrency: 0, burst: 0, injected: 0 },
+      coldStarts: 0,
+      initDurationsMs: [],
+      started: 0,
+      ended: {},
+      outcomes: {},
+    };
     this.deploy(this.o.code);
     this.reaper = setInterval(() => this.#reap(), 250);
   }
@@ -91,7 +99,10 @@ class Fleet {
     }
     const previous = this.codeDir;
     this.codeDir = dir;
-    this.codeSha256 = crypto.createHash('sha256').update(JSON.stringify(Object.keys(files).sort()) + this.version).digest('base64');
+    this.codeSha256 = crypto
+      .createHash('sha256')
+      .update(JSON.stringify(Object.keys(files).sort()) + this.version)
+      .digest('base64');
     for (const env of this.environments) this.#retire(env, 'code update');
     if (previous) this.oldCodeDirs = [...(this.oldCodeDirs ?? []), previous];
     return this.version;
@@ -158,13 +169,26 @@ class Fleet {
     // Without namespaces the environments share this machine's /tmp: each gets a folder of its own.
     const tmp = path.join(this.o.workDir, `tmp-${envId}`);
     fs.mkdirSync(tmp, { recursive: true });
-    return { ...base, TMPDIR: tmp, JEST_REMOTE_LAMBDA_WORK_DIR: path.join(tmp, 'jrl'), LAMBDA_TASK_ROOT: this.codeDir, LAMBDA_RUNTIME_DIR: path.join(__dirname, 'runtime'), PATH: process.env.PATH };
+    return {
+      ...base,
+      TMPDIR: tmp,
+      JEST_REMOTE_LAMBDA_WORK_DIR: path.join(tmp, 'jrl'),
+      LAMBDA_TASK_ROOT: this.codeDir,
+      LAMBDA_RUNTIME_DIR: path.join(__dirname, 'runtime'),
+      PATH: process.env.PATH,
+    };
   }
 
   #nodeArgs() {
     // what Lambda's bootstrap passes its node (heap sized from the function's memory)
     const newSpace = Math.floor(this.o.memoryMb / 10);
-    return ['--expose-gc', '--max-http-header-size', '81920', `--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${this.o.memoryMb - newSpace}`];
+    return [
+      '--expose-gc',
+      '--max-http-header-size',
+      '81920',
+      `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+      `--max-old-space-size=${this.o.memoryMb - newSpace}`,
+    ];
   }
 
   async #newEnvironment(fault) {
@@ -238,7 +262,12 @@ class Fleet {
     if (type === 'DryRun') return res.writeHead(204).end();
     if (payload.length > wire.REQUEST_LIMIT_BYTES) {
       this.record('request-too-large');
-      return wire.apiError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${wire.REQUEST_LIMIT_BYTES} bytes for the InvokeFunction operation`);
+      return wire.apiError(
+        res,
+        413,
+        'RequestTooLargeException',
+        `Request must be smaller than ${wire.REQUEST_LIMIT_BYTES} bytes for the InvokeFunction operation`,
+      );
     }
     this.stats.invocations++;
     const fault = this.faults.next();
@@ -274,7 +303,13 @@ class Fleet {
 
   #run(env, requestId, payload, fault) {
     const timeoutMs = this.o.timeoutSec * 1000;
-    const invocation = { requestId, payload, deadlineMs: Date.now() + timeoutMs, arn: this.arn, traceId: `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${crypto.randomBytes(12).toString('hex')}` };
+    const invocation = {
+      requestId,
+      payload,
+      deadlineMs: Date.now() + timeoutMs,
+      arn: this.arn,
+      traceId: `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${crypto.randomBytes(12).toString('hex')}`,
+    };
     let killTimer;
     const onDelivered = () => {
       if (fault === 'kill') killTimer = setTimeout(() => env.kill('killed (fault)'), Math.floor(this.faults.uniform() * this.o.killWithinMs));
@@ -309,7 +344,12 @@ class Fleet {
         body = outcome.body;
         if (body.length > wire.RESPONSE_LIMIT_BYTES) {
           functionError = true;
-          body = Buffer.from(JSON.stringify({ errorMessage: `Response payload size exceeded maximum allowed payload size (${wire.RESPONSE_LIMIT_BYTES} bytes).`, errorType: 'Function.ResponseSizeTooLarge' }));
+          body = Buffer.from(
+            JSON.stringify({
+              errorMessage: `Response payload size exceeded maximum allowed payload size (${wire.RESPONSE_LIMIT_BYTES} bytes).`,
+              errorType: 'Function.ResponseSizeTooLarge',
+            }),
+          );
         }
         break;
       case 'error':
@@ -325,13 +365,15 @@ class Fleet {
       case 'exit':
         functionError = true;
         status = 'error';
-        body = Buffer.from(JSON.stringify(wire.exitPayload(requestId, outcome.code, outcome.signal, outcome.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError')));
+        body = Buffer.from(
+          JSON.stringify(wire.exitPayload(requestId, outcome.code, outcome.signal, outcome.outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError')),
+        );
         break;
       default:
         throw new Error(`unknown outcome ${outcome.kind}`);
     }
     if (fault === 'garbage' && outcome.kind === 'response') {
-      body = this.faults.uniform() < 0.5 ? body.subarray(0, Math.floor(body.length / 2)) : Buffer.from('\u0000\u00ff<<not the function\'s answer>>', 'latin1');
+      body = this.faults.uniform() < 0.5 ? body.subarray(0, Math.floor(body.length / 2)) : Buffer.from("\u0000\u00ff<<not the function's answer>>", 'latin1');
     }
     const handlerStatus = (() => {
       try {
@@ -371,7 +413,15 @@ class Fleet {
       isolation: this.isolationNote,
       memoryLimit: this.memory,
       inFlight: this.inFlight,
-      environments: [...this.environments].map((e) => ({ id: e.id, pid: e.pid, runtimePid: e.runtimePid, state: e.state, version: e.version, invocations: e.invocations, retiring: e.retiring })),
+      environments: [...this.environments].map((e) => ({
+        id: e.id,
+        pid: e.pid,
+        runtimePid: e.runtimePid,
+        state: e.state,
+        version: e.version,
+        invocations: e.invocations,
+        retiring: e.retiring,
+      })),
       faultsInjected: { ...this.faults.injected, total: this.faults.total() },
       ...this.stats,
     };
@@ -393,7 +443,12 @@ function functionTarget(fleet, encoded, query) {
   const arn = /^arn:aws[\w-]*:lambda:[^:]+:\d+:function:([^:]+)(?::(.+))?$/.exec(name);
   if (arn) [, name, qualifier = qualifier] = arn;
   else if (name.includes(':')) [name, qualifier = qualifier] = name.split(':');
-  const known = name === fleet.o.functionName && (qualifier === undefined || qualifier === '$LATEST' || fleet.o.aliases.includes(qualifier) || (/^\d+$/.test(qualifier) && Number(qualifier) <= fleet.version));
+  const known =
+    name === fleet.o.functionName &&
+    (qualifier === undefined ||
+      qualifier === '$LATEST' ||
+      fleet.o.aliases.includes(qualifier) ||
+      (/^\d+$/.test(qualifier) && Number(qualifier) <= fleet.version));
   return { name, qualifier, known };
 }
 
@@ -411,13 +466,40 @@ function serve(fleet) {
           const target = functionTarget(fleet, (invoke ?? code)[1], url.searchParams);
           if (!target.known) {
             fleet.record('404');
-            return wire.apiError(res, 404, 'ResourceNotFoundException', `Function not found: ${fleet.arn.replace(/[^:]+$/, target.name)}${target.qualifier ? `:${target.qualifier}` : ''}`);
+            return wire.apiError(
+              res,
+              404,
+              'ResourceNotFoundException',
+              `Function not found: ${fleet.arn.replace(/[^:]+$/, target.name)}${target.qualifier ? `:${target.qualifier}` : ''}`,
+            );
           }
           if (invoke) return await fleet.invoke(req, res, target.qualifier, body);
           const zip = Buffer.from(JSON.parse(body.toString('utf8')).ZipFile ?? '', 'base64');
-          const files = Object.fromEntries(Object.entries(unzipSync(zip)).filter(([n]) => !n.endsWith('/')).map(([n, b]) => [n, Buffer.from(b)]));
+          const files = Object.fromEntries(
+            Object.entries(unzipSync(zip))
+              .filter(([n]) => !n.endsWith('/'))
+              .map(([n, b]) => [n, Buffer.from(b)]),
+          );
           const version = fleet.deploy(files);
-          return wire.json(res, 200, {}, { FunctionName: fleet.o.functionName, FunctionArn: fleet.arn, Runtime: `nodejs${NODE_MAJOR}.x`, Handler: fleet.o.handler, CodeSize: zip.length, CodeSha256: fleet.codeSha256, Version: '$LATEST', MemorySize: fleet.o.memoryMb, Timeout: fleet.o.timeoutSec, State: 'Active', LastUpdateStatus: 'Successful', RevisionId: String(version) });
+          return wire.json(
+            res,
+            200,
+            {},
+            {
+              FunctionName: fleet.o.functionName,
+              FunctionArn: fleet.arn,
+              Runtime: `nodejs${NODE_MAJOR}.x`,
+              Handler: fleet.o.handler,
+              CodeSize: zip.length,
+              CodeSha256: fleet.codeSha256,
+              Version: '$LATEST',
+              MemorySize: fleet.o.memoryMb,
+              Timeout: fleet.o.timeoutSec,
+              State: 'Active',
+              LastUpdateStatus: 'Successful',
+              RevisionId: String(version),
+            },
+          );
         }
         if (url.pathname.startsWith('/_fleet/')) return control(fleet, req, res, url.pathname.slice('/_fleet/'.length), body);
         return wire.apiError(res, 404, 'UnknownOperationException', `Unknown operation ${req.method} ${url.pathname}`);

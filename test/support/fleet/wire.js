@@ -34,7 +34,15 @@ function throttle(res, reason, retryAfterSeconds = 1) {
 }
 
 /** Go's names for the signals that end a runtime (Lambda's messages come from Go's os.ProcessState). */
-const SIGNAL_NAMES = { SIGKILL: 'killed', SIGABRT: 'aborted', SIGSEGV: 'segmentation fault', SIGTERM: 'terminated', SIGBUS: 'bus error', SIGILL: 'illegal instruction', SIGINT: 'interrupt' };
+const SIGNAL_NAMES = {
+  SIGKILL: 'killed',
+  SIGABRT: 'aborted',
+  SIGSEGV: 'segmentation fault',
+  SIGTERM: 'terminated',
+  SIGBUS: 'bus error',
+  SIGILL: 'illegal instruction',
+  SIGINT: 'interrupt',
+};
 
 /** The payload of an invocation whose runtime exited (process.exit, a crash, a kill). */
 function exitPayload(requestId, code, signal, errorType = 'Runtime.ExitError') {

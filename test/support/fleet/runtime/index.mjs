@@ -43,7 +43,14 @@ function errorPayload(error) {
 }
 
 let requestId;
-for (const [level, method] of [['INFO', 'log'], ['INFO', 'info'], ['WARN', 'warn'], ['ERROR', 'error'], ['DEBUG', 'debug'], ['TRACE', 'trace']]) {
+for (const [level, method] of [
+  ['INFO', 'log'],
+  ['INFO', 'info'],
+  ['WARN', 'warn'],
+  ['ERROR', 'error'],
+  ['DEBUG', 'debug'],
+  ['TRACE', 'trace'],
+]) {
   console[method] = (...args) => {
     const message = util.format(...args).replace(/\n/g, '\r');
     process.stdout.write(`${new Date().toISOString()}\t${requestId ?? 'undefined'}\t${level}\t${message}\n`);
