@@ -83,7 +83,7 @@ async function envelope(response: RunResponse, event: unknown): Promise<RunRespo
   const request = RunRequestSchema.safeParse(event);
   const storeOf = request.success ? request.data.store : undefined;
   if (!storeOf) {
-    return finalFault(
+    return requestFault(
       `The result of this file is ${mb(Buffer.byteLength(json))} (${mb(gz.length)} compressed); a Lambda response holds at most 6 MB.\n` +
         'Set the "bucket" option (JEST_REMOTE_LAMBDA_BUCKET) so large results travel through S3, or reduce console output and coverage of this file.',
     );
@@ -93,9 +93,14 @@ async function envelope(response: RunResponse, event: unknown): Promise<RunRespo
   return { protocolVersion: PROTOCOL_VERSION, status: 'offloaded', key, bytes: gz.length };
 }
 
-/** A fault of the handler that retrying cannot mend: reported at once, with the fix. */
+/** A fault of the handler that retrying cannot mend, for every file: reported at once, with the fix. */
 function finalFault(message: string): RunResponse {
   return faultResponse(new HandlerFault(message));
+}
+
+/** A fault of this request that retrying cannot mend (the other files are not concerned): reported at once, with the fix. */
+function requestFault(message: string): RunResponse {
+  return { ...faultResponse(new HandlerFault(message)), scope: 'request' } as RunResponse;
 }
 
 function pong(warm: boolean): Pong {

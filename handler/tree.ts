@@ -46,14 +46,19 @@ export class ContainerTree {
   /** Brings the tree to `project`'s manifest for `request`'s run. */
   async bringTo(project: ProjectPayload, request: RunRequest, clock: PhaseClock): Promise<void> {
     const missing = new Map(project.manifest.files.filter((f) => this.blobs.pathOf(f.hash) === undefined).map((f) => [f.hash, f.size]));
-    this.#checkRoom(missing);
-    if (request.store && missing.size > 0) {
-      await fetchPacks(request.store, packsOf(project.manifest, new Set(missing.keys())), this.blobs);
-      clock.lap('fetch');
+    this.#makeRoom(project, missing);
+    try {
+      if (request.store && missing.size > 0) {
+        await fetchPacks(request.store, packsOf(project.manifest, new Set(missing.keys())), this.blobs);
+        clock.lap('fetch');
+      }
+      this.#materializeAt(project);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+      // A full /tmp: this environment starts from nothing next time, and the user hears the fix.
+      this.#clear();
+      throw new HandlerFault(`${this.#roomShortBy(project.manifest.files.reduce((n, f) => n + 2 * f.size, 0))} (${(error as Error).message})`);
     }
-    const dir = this.#placeAt(treeDir(this.prefix, project.localBase));
-    const stats = materialize(dir, project.manifest, this.blobs, { allowExternalLinks: false, statePath: `${this.prefix}.state.json` });
-    if (stats.written + stats.removed + stats.linked > 0) this.#dropModules();
     clock.lap('materialize');
     // What a run's tests left in HOME or the temporary folder is not the next run's.
     if (this.#run !== request.runId) for (const dir of [this.home, this.tmp]) fs.rmSync(dir, { recursive: true, force: true });
@@ -64,6 +69,12 @@ export class ContainerTree {
     const envKey = JSON.stringify([project.env, project.unsetEnv]);
     if (this.#modulesEnv !== undefined && this.#modulesEnv !== envKey) this.#dropModules();
     this.#modulesEnv = envKey;
+  }
+
+  #materializeAt(project: ProjectPayload): void {
+    const dir = this.#placeAt(treeDir(this.prefix, project.localBase));
+    const stats = materialize(dir, project.manifest, this.blobs, { allowExternalLinks: false, statePath: `${this.prefix}.state.json` });
+    if (stats.written + stats.removed + stats.linked > 0) this.#dropModules();
   }
 
   /** Makes `dir` the only checkout's tree under the prefix, moving the last one there if it can. */
@@ -90,24 +101,52 @@ export class ContainerTree {
   }
 
   /** Blobs this container lacks are stored once and copied into the tree once: both must fit in /tmp. */
-  #checkRoom(missing: Map<Hash, number>): void {
+  /**
+   * /tmp is a cache: when the blobs this project still lacks (each lands twice: in the store and in
+   * the tree) do not fit, blobs no file of this project uses go first, then the last run's HOME and
+   * temporary folder. Still short: a final fault naming the storage to ask for.
+   */
+  #makeRoom(project: ProjectPayload, missing: Map<Hash, number>): void {
+    let needed = 0;
+    for (const size of missing.values()) needed += 2 * size;
+    if (needed === 0 || needed <= this.#free()) return;
+    this.blobs.prune?.(new Set(project.manifest.files.map((f) => f.hash)));
+    if (needed > this.#free()) for (const dir of [this.home, this.tmp]) fs.rmSync(dir, { recursive: true, force: true });
+    if (needed <= this.#free()) return;
+    throw new HandlerFault(this.#roomShortBy(needed));
+  }
+
+  #free(): number {
     const where = path.dirname(this.prefix);
-    let free: number;
     try {
       fs.mkdirSync(where, { recursive: true });
       const st = fs.statfsSync(where);
-      free = st.bavail * st.bsize;
+      return st.bavail * st.bsize;
     } catch {
-      return;
+      return Infinity;
     }
-    let needed = 0;
-    for (const size of missing.values()) needed += 2 * size;
-    if (needed <= free) return;
-    throw new HandlerFault(
-      `This project needs about ${mbUp(needed)} more in ${where} (its blobs and the tree made from them), but only ${mbUp(free)} is free.\n` +
-        `Give the function more ephemeral storage (npx jest-runner-remote-lambda deploy --ephemeral-storage ${Math.min(10240, Math.ceil((needed * 1.5) / 1024 / 1024 / 512) * 512)}), ` +
-        'or ship less with the "exclude" option.',
+  }
+
+  #roomShortBy(needed: number): string {
+    const where = path.dirname(this.prefix);
+    const free = this.#free();
+    return (
+      `This project needs about ${mbUp(needed)} in ${where} (its blobs and the tree made from them), but only ${mbUp(free)} is free.\n` +
+      `Give the function more ephemeral storage (npx jest-runner-remote-lambda deploy --ephemeral-storage ${Math.min(10240, Math.ceil((needed * 1.5) / 1024 / 1024 / 512) * 512)}), ` +
+      'or ship less with the "exclude" option.'
     );
+  }
+
+  /** Everything under the prefix goes (after a full /tmp): the next project starts from an empty tree. */
+  #clear(): void {
+    for (const dir of [this.home, this.tmp]) fs.rmSync(dir, { recursive: true, force: true });
+    if (this.#at) fs.rmSync(this.#at, { recursive: true, force: true });
+    fs.rmSync(`${this.prefix}.state.json`, { force: true });
+    this.blobs.prune?.(new Set());
+    this.#at = undefined;
+    this.#key = undefined;
+    this.#run = undefined;
+    this.#dropModules();
   }
 
   /**

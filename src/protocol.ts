@@ -279,6 +279,11 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
      * wire spelling of `retryable: false` (src/errors.ts) in protocol 2.
      */
     final: z.boolean().optional(),
+    /**
+     * What a final fault concerns: every file (the function cannot run them: a store it may not
+     * read, a Jest it cannot load; the default) or only this request's (its answer cannot travel).
+     */
+    scope: z.enum(['function', 'request']).optional(),
   }),
 ]);
 export type RunResponse = z.infer<typeof RunResponseSchema>;

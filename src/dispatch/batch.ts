@@ -101,8 +101,11 @@ class BatchRun {
         await this.#supply(request, response.missing);
         return false;
       case 'crashed':
-        // (a final fault of the handler, such as a store it may not read, stops every file alike)
-        throw new TransportError(`The handler failed: ${response.error.message}`, !response.final, { scope: response.final ? 'backend' : 'request' });
+        // (a final fault of the handler, such as a store it may not read, stops every file alike,
+        // unless it concerns only this request)
+        throw new TransportError(`The handler failed: ${response.error.message}`, !response.final, {
+          scope: response.final && response.scope !== 'request' ? 'backend' : 'request',
+        });
       case 'completed':
       case 'failed':
         if (response.output) this.#options.onOutput?.(response.output);

@@ -14,6 +14,8 @@ export interface BlobSource {
   pathOf(hash: Hash): string | undefined;
   /** Stores bytes that arrived with a request; refuses bytes that do not match their hash. */
   put(hash: Hash, bytes: Buffer): void;
+  /** Drops every blob not in `keep` (a cache making room); returns the bytes freed. */
+  prune?(keep: ReadonlySet<Hash>): number;
 }
 
 /** What one delivery moved, for the summary line. */
@@ -73,8 +75,33 @@ export class LocalBlobStore implements BlobSource {
     return fs.readFileSync(p);
   }
 
+  prune(keep: ReadonlySet<Hash>): number {
+    let freed = 0;
+    for (const shard of readdirOrEmpty(this.dir)) {
+      for (const name of readdirOrEmpty(path.join(this.dir, shard))) {
+        if (keep.has(name)) continue;
+        const file = path.join(this.dir, shard, name);
+        try {
+          freed += fs.statSync(file).size;
+          fs.rmSync(file, { force: true });
+        } catch {
+          // gone already
+        }
+      }
+    }
+    return freed;
+  }
+
   #path(hash: Hash): string {
     return path.join(this.dir, hash.slice(0, 2), hash);
+  }
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
   }
 }
 
