@@ -403,7 +403,7 @@ async function concurrency(project, work, measured) {
 
 async function main() {
   must(
-    fs.existsSync(path.join(REPO, 'dist/handler/index.js')) && fs.existsSync(path.join(REPO, 'dist/src/schedule.js')),
+    fs.existsSync(path.join(REPO, 'dist/handler/index.js')) && fs.existsSync(path.join(REPO, 'dist/src/dispatch/schedule.js')),
     'Run `npm run build` first: the fleet runs dist/handler/index.js.',
   );
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-bench-fleet-'));
