@@ -114,7 +114,7 @@ test('watch mode on Lambda: re-runs after an edit with the same results, shippin
   // after the edit: the edited file, its manifest part and the project description were uploaded
   const debug = ours.stderr.match(/\[remote-lambda\] backend=lambda[^\r\n]*/g) ?? [];
   expect(debug[1]).toMatch(/ hashed=1 cached=\d+ blobs new=3 /);
-}, 600_000);
+}, 900_000);
 
 test('--detectOpenHandles with the lambda backend runs the files here, in band, and reports the open handle', () => {
   const cwd = path.join(project, 'leaky');

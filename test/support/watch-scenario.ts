@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const REPORTER = path.join(__dirname, 'watch-reporter.js');
-const RUN_TIMEOUT_MS = 120_000;
+// (a first run on Lambda ships and starts cold environments: minutes on a loaded 2-core machine)
+const RUN_TIMEOUT_MS = 240_000;
 /** More slow files than workers: an interruption leaves some of them unstarted. */
 export const SLOW_FILES = 5;
 
