@@ -10,7 +10,7 @@ import type { Test } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import type { Backend } from '../backends/types';
 import type { DispatchItem } from '../dispatch';
-import { stopsTheRun } from '../errors';
+import { RemoteRunnerError, stopsTheRun } from '../errors';
 import type { RunSettings } from '../options';
 import type { Hash, ProjectPayload } from '../protocol';
 import type { Progress } from '../results/progress';
@@ -18,6 +18,7 @@ import { NO_SHIP_STATS, type ShipStats } from '../ship/blob-store';
 import type { Delivery } from '../ship/delivery';
 import { sha256 } from '../ship/sha256';
 import { HashCache } from './hash-cache';
+import { holdBack, ScanCache, type HeldBack } from './hold-back';
 import { retarget, type Retargeted, type TargetPlatform } from './platform';
 import { describeProject } from './project';
 import { buildMirror, type Mirror } from './walk';
@@ -32,6 +33,10 @@ export interface PreparedRun {
 
 export class ProjectPreparer {
   readonly timing = { mirror: 0, ship: 0 };
+  /** Local files kept on this machine because they look like secrets (./hold-back.ts), by local path. */
+  readonly heldBack = new Map<string, HeldBack>();
+  /** Created with the hash cache: content verdicts by hash, so each file's bytes are scanned once. */
+  scans: ScanCache | undefined;
   readonly shipped: ShipStats = { ...NO_SHIP_STATS };
   /** Created for the first project that needs hashing (in place, none does). */
   hashes: HashCache | undefined;
@@ -65,6 +70,7 @@ export class ProjectPreparer {
       }
       this.#progress.tick();
     };
+    this.scans = new ScanCache(path.join(this.#settings.cacheDir, 'scanned.json'));
     return (this.hashes = hashes);
   }
 
@@ -73,11 +79,10 @@ export class ProjectPreparer {
     const run: PreparedRun = { items: [], tests: new Map(), failures: [] };
     for (const test of tests) {
       try {
-        const item: DispatchItem = {
-          testPath: test.path,
-          project: await this.#project(test),
-          estimateMs: (test as { duration?: number }).duration ?? undefined,
-        };
+        const project = await this.#project(test);
+        const held = this.heldBack.get(test.path);
+        if (held) throw heldBackTestFile(held);
+        const item: DispatchItem = { testPath: test.path, project, estimateMs: (test as { duration?: number }).duration ?? undefined };
         run.tests.set(item, test);
         run.items.push(item);
       } catch (error) {
@@ -87,6 +92,7 @@ export class ProjectPreparer {
     }
     if (this.hashes) {
       this.hashes.save();
+      this.scans?.save();
       this.hashes.onMiss = undefined;
     }
     this.#progress.stop();
@@ -144,7 +150,8 @@ export class ProjectPreparer {
   #mirror(config: Config.ProjectConfig): Mirror {
     if (this.#settings.inPlace) return { localBase: config.rootDir, manifest: { files: [], links: [], dirs: [] }, sources: new Map(), bytes: 0 };
     const { options, cacheDir, remote } = this.#settings;
-    return buildMirror(
+    const hashes = this.#hashCache(config);
+    const mirror = buildMirror(
       {
         rootDir: config.rootDir,
         roots: config.roots,
@@ -155,9 +162,20 @@ export class ProjectPreparer {
         configStrings: stringsOf(config),
         nodeModules: remote ? 'ship' : 'link',
       },
-      this.#hashCache(config),
+      hashes,
     );
+    const guarded = holdBack(mirror, { rootDir: config.rootDir, include: options.include, scans: this.scans! });
+    for (const h of guarded.heldBack) this.heldBack.set(h.file, h);
+    return guarded.mirror;
   }
+}
+
+function heldBackTestFile(held: HeldBack): RemoteRunnerError {
+  return new RemoteRunnerError(
+    'HELD_BACK',
+    `the test file itself was held back because it looks like it holds a secret (${held.reason}), so it cannot run remotely.\n` +
+      `If that is a fake key of a test, list the file in the "include" option (JEST_REMOTE_LAMBDA_INCLUDE=${held.key}) to ship it, or in "runLocally".`,
+  );
 }
 
 function stringsOf(value: unknown, out: string[] = []): string[] {
