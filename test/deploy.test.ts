@@ -11,7 +11,7 @@ import path from 'node:path';
 import { GetAliasCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketEncryptionCommand, GetPublicAccessBlockCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unzipSync } from 'fflate';
 import { callerPolicy, deployerPolicy, functionRolePolicy } from '../src/cli/policy';
 import { handlerZip, runtimeFor } from '../src/cli/deploy';
@@ -169,6 +169,15 @@ describeWithMoto('deploy against the Lambda and IAM control planes (moto)', () =
       MemorySize: 2048,
       Timeout: 900,
       Role: expect.stringMatching(/^arn:aws:iam::123456789012:role\/jrl-stack-FunctionRole-/),
+    });
+    // the shared store holds everyone's test files: encrypted at rest, no public access at all
+    const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: outputs.Bucket }));
+    expect(encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+    expect((await s3.send(new GetPublicAccessBlockCommand({ Bucket: outputs.Bucket }))).PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
     });
     lambda.destroy();
     cfn.destroy();

@@ -48,11 +48,12 @@ beforeAll(() => {
     'app/package.json': JSON.stringify({ name: 'app', private: true }),
     'app/jest.config.js': "module.exports = { runner: 'remote-lambda', testEnvironment: 'node' };\n",
     'app/.env.test': 'GREETING=hello-from-env-test\n',
+    'app/generated/out.js': 'module.exports = 1;\n',
     'app/fixtures/fake-key.pem': '-----BEGIN PRIVATE KEY-----\nincluded-fixture-key-h8\n-----END PRIVATE KEY-----\n',
     'app/test/env-test.test.js': readTest('.env.test', 'GREETING=hello-from-env-test'),
     'app/test/fixture.test.js': readTest('fixtures/fake-key.pem', 'included-fixture-key-h8'),
     'app/test/dotenv.test.js': readTest('.env', 'SECRET='),
-    '.gitignore': ['node_modules/', '.env', '.env.local', '.npmrc', '.aws/', '*.pem', 'id_ed25519', 'credentials.json', ''].join('\n'),
+    '.gitignore': ['node_modules/', 'generated/', '.env', '.env.local', '.npmrc', '.aws/', '*.pem', 'id_ed25519', 'credentials.json', ''].join('\n'),
     ...Object.fromEntries(Object.entries(SECRET_FILES).map(([file, [content]]) => [file, content])),
   };
   for (const [file, content] of Object.entries(files)) {
@@ -194,6 +195,23 @@ test('embedded backend with isolate: nothing secret reaches its store or tree; a
   const warm = runJest(app, { runner: 'remote-lambda', env });
   expect(warm.stderr).toMatch(/ scanned=0 \(0 B, 0ms\) held-back=9\n/);
   expect(warm.json.numFailedTests).toBe(1);
+});
+
+test('ls lists what travels by folder, what git ignores but is shipped, and what is held back and why', () => {
+  const cli = path.join(project, 'node_modules/jest-runner-remote-lambda/dist/src/cli.js');
+  const started = Date.now();
+  const out = execFileSync(process.execPath, [cli, 'ls'], { cwd: app, encoding: 'utf8', env: { ...process.env, ...INCLUDE } });
+  const ms = Date.now() - started;
+  expect(out).toContain(`What a run on Lambda ships for rootDir ${app} (paths relative to ${project}):`);
+  expect(out).toMatch(/^ {2}node_modules\/ +\d+ files +[\d.]+ MB {2}\(\d+ packages, one pack each\)$/m);
+  expect(out).toMatch(/^ {2}app\/ +\d+ files +[\d.]+ KB$/m);
+  expect(out).toMatch(/Ignored by git but shipped[^\n]*\n(?: {2}\S+ +\d+ files? +[\d.]+ KB\n)* {2}app\/generated\/ +1 file +0\.0 KB\n/);
+  expect(out).toContain('Held back on this machine (9, they look like secrets; list one in "include" or JEST_REMOTE_LAMBDA_INCLUDE to ship it):');
+  expect(out).toContain('  .env  an environment file, not tracked by git');
+  expect(out).toContain('  src/settings.js  AWS access key id AKIA…(20 chars) at line 1');
+  expect(out).not.toMatch(/^ {2}fixtures\/fake-key\.pem/m);
+  expectNoCanary([out], 'ls', false);
+  console.log(`ls took ${ms} ms`);
 });
 
 describe('the lambda backend with a bucket', () => {

@@ -46,7 +46,7 @@ export function ignoredUnder(dir: string): string[] | undefined {
   return listed
     ?.split('\0')
     .filter(Boolean)
-    .map((rel) => path.join(root, rel) + (rel.endsWith('/') ? path.sep : ''));
+    .map((rel) => (rel.endsWith('/') ? path.join(root, rel.slice(0, -1)) + path.sep : path.join(root, rel)));
 }
 
 const roots = new Map<string, string | undefined>();

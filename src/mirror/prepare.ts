@@ -11,7 +11,7 @@ import type { Config } from '@jest/types';
 import type { Backend } from '../backends/types';
 import type { DispatchItem } from '../dispatch';
 import { RemoteRunnerError, stopsTheRun } from '../errors';
-import type { RunSettings } from '../options';
+import type { ResolvedOptions, RunSettings } from '../options';
 import type { Hash, ProjectPayload } from '../protocol';
 import type { Progress } from '../results/progress';
 import { NO_SHIP_STATS, type ShipStats } from '../ship/blob-store';
@@ -21,7 +21,7 @@ import { HashCache } from './hash-cache';
 import { holdBack, ScanCache, type HeldBack } from './hold-back';
 import { retarget, type Retargeted, type TargetPlatform } from './platform';
 import { describeProject } from './project';
-import { buildMirror, type Mirror } from './walk';
+import { buildMirror, type Mirror, type MirrorInput } from './walk';
 
 export interface PreparedRun {
   items: DispatchItem[];
@@ -61,7 +61,7 @@ export class ProjectPreparer {
   /** One hash cache per checkout and (first) project, so a run reads only what concerns its own tree. */
   #hashCache(first: Config.ProjectConfig): HashCache {
     if (this.hashes) return this.hashes;
-    const hashes = new HashCache(path.join(this.#settings.cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`));
+    const { hashes, scans } = cachesOf(this.#settings.cacheDir, first);
     let hashing = false;
     hashes.onMiss = () => {
       if (!hashing) {
@@ -70,7 +70,7 @@ export class ProjectPreparer {
       }
       this.#progress.tick();
     };
-    this.scans = new ScanCache(path.join(this.#settings.cacheDir, 'scanned.json'));
+    this.scans = scans;
     return (this.hashes = hashes);
   }
 
@@ -151,23 +151,37 @@ export class ProjectPreparer {
     if (this.#settings.inPlace) return { localBase: config.rootDir, manifest: { files: [], links: [], dirs: [] }, sources: new Map(), bytes: 0 };
     const { options, cacheDir, remote } = this.#settings;
     const hashes = this.#hashCache(config);
-    const mirror = buildMirror(
-      {
-        rootDir: config.rootDir,
-        roots: config.roots,
-        cwd: config.cwd,
-        include: options.include,
-        exclude: options.exclude,
-        skipDirs: [config.cacheDirectory, cacheDir, this.#globalConfig.coverageDirectory ?? path.join(config.rootDir, 'coverage')],
-        configStrings: stringsOf(config),
-        nodeModules: remote ? 'ship' : 'link',
-      },
-      hashes,
-    );
+    const mirror = buildMirror(mirrorInputOf(config, options, { cacheDir, coverageDirectory: this.#globalConfig.coverageDirectory, remote }), hashes);
     const guarded = holdBack(mirror, { rootDir: config.rootDir, include: options.include, scans: this.scans! });
     for (const h of guarded.heldBack) this.heldBack.set(h.file, h);
     return guarded.mirror;
   }
+}
+
+/** What the walk of a project starts from (also `npx jest-runner-remote-lambda ls`). */
+export function mirrorInputOf(
+  config: Config.ProjectConfig,
+  options: Pick<ResolvedOptions, 'include' | 'exclude'>,
+  run: { cacheDir: string; coverageDirectory?: string; remote: boolean },
+): MirrorInput {
+  return {
+    rootDir: config.rootDir,
+    roots: config.roots,
+    cwd: config.cwd,
+    include: options.include,
+    exclude: options.exclude,
+    skipDirs: [config.cacheDirectory, run.cacheDir, run.coverageDirectory ?? path.join(config.rootDir, 'coverage')],
+    configStrings: stringsOf(config),
+    nodeModules: run.remote ? 'ship' : 'link',
+  };
+}
+
+/** The hash cache and content verdicts a project's runs keep in the runner's cache folder. */
+export function cachesOf(cacheDir: string, first: Config.ProjectConfig): { hashes: HashCache; scans: ScanCache } {
+  return {
+    hashes: new HashCache(path.join(cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`)),
+    scans: new ScanCache(path.join(cacheDir, 'scanned.json')),
+  };
 }
 
 function heldBackTestFile(held: HeldBack): RemoteRunnerError {
