@@ -44,6 +44,8 @@ interface Rule {
   ignore?: RegExp;
   /** Counts only in files of these names. */
   onlyIn?: string[];
+  /** Literal text every match contains: the pattern runs only on files holding one (most hold none). */
+  hints: string[];
 }
 
 const NPMRC = ['.npmrc', '.yarnrc'];
@@ -53,32 +55,39 @@ const NPMRC = ['.npmrc', '.yarnrc'];
  * and data almost never match. Bump RULES_VERSION when this list changes (cached verdicts expire).
  */
 const RULES: Rule[] = [
-  { name: 'private key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/ },
+  { name: 'private key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/, hints: ['PRIVATE KEY'] },
   // (AWS's documentation examples end in EXAMPLE, e.g. AKIAIOSFODNN7EXAMPLE)
-  { name: 'AWS access key id', pattern: /\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b/, group: 1, ignore: /EXAMPLE$/ },
+  { name: 'AWS access key id', pattern: /\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b/, group: 1, ignore: /EXAMPLE$/, hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA'] },
   {
     name: 'AWS secret access key',
     pattern: /\baws_?secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/i,
     group: 1,
     ignore: /EXAMPLE/,
+    hints: ['ecret', 'ECRET'],
   },
-  { name: 'npm token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/ },
+  { name: 'npm token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/, hints: ['npm_'] },
   // ("${NPM_TOKEN}" is a reference to the environment, not a secret)
-  { name: 'npm auth token', pattern: /\/\/[^\s:]+\/:_(?:authToken|auth|password)\s*=\s*["']?((?!\$\{)[^\s"']{8,})/, group: 1 },
-  { name: 'npm auth token', pattern: /^\s*_(?:authToken|auth|password)\s*=\s*["']?((?!\$\{)[^\s"']{8,})/m, group: 1, onlyIn: NPMRC },
-  { name: 'Yarn auth token', pattern: /\bnpmAuth(?:Token|Ident)\s*:\s*["']?((?!\$\{)[^\s"']{8,})/, group: 1, onlyIn: ['.yarnrc.yml'] },
-  { name: 'PyPI password', pattern: /^\s*password\s*[:=]\s*(\S{8,})/m, group: 1, onlyIn: ['.pypirc'] },
-  { name: 'PyPI token', pattern: /\bpypi-AgE[A-Za-z0-9_-]{50,}/ },
-  { name: 'GitHub token', pattern: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b/ },
-  { name: 'GitHub token', pattern: /\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b/ },
-  { name: 'GitLab token', pattern: /\bglpat-[A-Za-z0-9_-]{20}\b/ },
-  { name: 'Slack token', pattern: /\bxox[baprs]-[A-Za-z0-9-]{10,}/ },
-  { name: 'Slack webhook', pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]{20,}/ },
-  { name: 'Stripe key', pattern: /\b(?:sk|rk)_live_[A-Za-z0-9]{24,}\b/ },
-  { name: 'Google API key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/ },
-  { name: 'Anthropic key', pattern: /\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}/ },
-  { name: 'OpenAI key', pattern: /\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}/ },
-  { name: 'SendGrid key', pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/ },
+  { name: 'npm auth token', pattern: /\/\/[^\s:]+\/:_(?:authToken|auth|password)\s*=\s*["']?((?!\$\{)[^\s"']{8,})/, group: 1, hints: ['_auth', '_password'] },
+  {
+    name: 'npm auth token',
+    pattern: /^\s*_(?:authToken|auth|password)\s*=\s*["']?((?!\$\{)[^\s"']{8,})/m,
+    group: 1,
+    onlyIn: NPMRC,
+    hints: ['_auth', '_password'],
+  },
+  { name: 'Yarn auth token', pattern: /\bnpmAuth(?:Token|Ident)\s*:\s*["']?((?!\$\{)[^\s"']{8,})/, group: 1, onlyIn: ['.yarnrc.yml'], hints: ['npmAuth'] },
+  { name: 'PyPI password', pattern: /^\s*password\s*[:=]\s*(\S{8,})/m, group: 1, onlyIn: ['.pypirc'], hints: ['password'] },
+  { name: 'PyPI token', pattern: /\bpypi-AgE[A-Za-z0-9_-]{50,}/, hints: ['pypi-AgE'] },
+  { name: 'GitHub token', pattern: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b/, hints: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'] },
+  { name: 'GitHub token', pattern: /\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b/, hints: ['github_pat_'] },
+  { name: 'GitLab token', pattern: /\bglpat-[A-Za-z0-9_-]{20}\b/, hints: ['glpat-'] },
+  { name: 'Slack token', pattern: /\bxox[baprs]-[A-Za-z0-9-]{10,}/, hints: ['xox'] },
+  { name: 'Slack webhook', pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]{20,}/, hints: ['hooks.slack.com'] },
+  { name: 'Stripe key', pattern: /\b(?:sk|rk)_live_[A-Za-z0-9]{24,}\b/, hints: ['_live_'] },
+  { name: 'Google API key', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/, hints: ['AIza'] },
+  { name: 'Anthropic key', pattern: /\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}/, hints: ['sk-ant-'] },
+  { name: 'OpenAI key', pattern: /\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}/, hints: ['sk-proj-', 'sk-svcacct-', 'sk-admin-'] },
+  { name: 'SendGrid key', pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/, hints: ['SG.'] },
 ];
 export const RULES_VERSION = 1;
 
@@ -95,6 +104,7 @@ export function scanContent(bytes: Buffer): Finding[] {
   const text = bytes.toString('utf8');
   const findings: Finding[] = [];
   for (const rule of RULES) {
+    if (!rule.hints.some((h) => text.includes(h))) continue;
     const global = new RegExp(rule.pattern.source, rule.pattern.flags.includes('g') ? rule.pattern.flags : `${rule.pattern.flags}g`);
     for (const m of text.matchAll(global)) {
       const secret = m[rule.group ?? 0]!;
