@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'DEPLOY'
   | 'UNSUPPORTED'
   | 'BACKEND'
+  // one file only: it looks like it holds a secret, so it stays here
+  | 'HELD_BACK'
   // moving a request and its answer
   | 'TRANSPORT'
   | 'CANCELLED'

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { GetAliasCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unzipSync } from 'fflate';
 import { callerPolicy, deployerPolicy, functionRolePolicy } from '../src/cli/policy';
 import { handlerZip, runtimeFor } from '../src/cli/deploy';
@@ -170,6 +170,13 @@ describeWithMoto('deploy against the Lambda and IAM control planes (moto)', () =
       Timeout: 900,
       Role: expect.stringMatching(/^arn:aws:iam::123456789012:role\/jrl-stack-FunctionRole-/),
     });
+    // the shared store holds everyone's test files: encrypted at rest, no public access at all
+    const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: outputs.Bucket }));
+    expect(encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+    // (moto's CloudFormation does not apply a PublicAccessBlockConfiguration: the template says it)
+    expect(fs.readFileSync(path.join(REPO, 'examples/aws/template.yaml'), 'utf8')).toMatch(
+      /PublicAccessBlockConfiguration:\n {8}BlockPublicAcls: true\n {8}BlockPublicPolicy: true\n {8}IgnorePublicAcls: true\n {8}RestrictPublicBuckets: true\n/,
+    );
     lambda.destroy();
     cfn.destroy();
     s3.destroy();

@@ -41,6 +41,8 @@ test('the troubleshooting section quotes messages the code really prints', () =>
     "cannot run under Yarn Plug'n'Play",
     'cannot load on the function',
     'the Lambda function cannot be used',
+    'file(s) held back on this machine because they look like secrets',
+    'this file was held back on this machine because it looks like a secret:',
   ];
   for (const fragment of fragments) {
     expect({ fragment, inCode: sources.includes(fragment) }).toEqual({ fragment, inCode: true });

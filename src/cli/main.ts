@@ -4,6 +4,7 @@
  *   deploy   create or update the Lambda function that runs test files
  *   policy   print the least-privilege IAM policies (caller, function role, deployer)
  *   doctor   check this machine, the options, credentials, the function and the bucket
+ *   ls       what a run would ship, what is held back and why
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Architecture, Runtime } from '@aws-sdk/client-lambda';
@@ -16,6 +17,7 @@ Commands:
   deploy   Create or update the function from this package's handler, publish a version, point an alias at it
   policy   Print least-privilege IAM policies: for npx jest, for the function's role, for deploying
   doctor   Check Node and Jest, the options, AWS credentials, the function (one ping) and the bucket
+  ls       List what a run from this folder ships to Lambda (by folder, with sizes), what is held back and why
   zip <file>  Write the handler zip (for CloudFormation, SAM, Terraform…) without touching AWS
 
 Options (deploy, policy, doctor):
@@ -96,12 +98,16 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         return await runDeploy(values, out);
       case 'policy':
         return await runPolicy(values, out);
+      case 'ls': {
+        const { ls } = require('./ls') as typeof import('./ls');
+        return await ls(out);
+      }
       case 'doctor': {
         const { doctor } = require('./doctor') as typeof import('./doctor');
         return await doctor(common(values), out);
       }
       default:
-        out(`Unknown command "${command}". Commands: deploy, policy, doctor, zip <file>.\n`);
+        out(`Unknown command "${command}". Commands: deploy, policy, doctor, ls, zip <file>.\n`);
         return 2;
     }
   } catch (error) {

@@ -85,7 +85,9 @@ export class LocalRuns {
     if (outcome.kind !== 'failure' || !outcome.fault) this.#lastAnswerAt = Date.now();
     const test = this.#report.testOf(item);
     if (outcome.kind === 'failure' && outcome.fault === 'backend') return this.#backendFailed(item, outcome, report);
-    const why = this.#settings.options.rerunLocally ? environmentalFailure(outcome, this.#report.shippedFile(item)) : undefined;
+    const why = this.#settings.options.rerunLocally
+      ? environmentalFailure(outcome, this.#report.shippedFile(item), this.#report.heldBackFile(item))
+      : undefined;
     if (!why) return report();
     this.#placement.remember(test.path, why);
     this.#report.ranLocally(test, `failed remotely: ${why}`);

@@ -10,17 +10,18 @@ import type { Test } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import type { Backend } from '../backends/types';
 import type { DispatchItem } from '../dispatch';
-import { stopsTheRun } from '../errors';
-import type { RunSettings } from '../options';
+import { RemoteRunnerError, stopsTheRun } from '../errors';
+import type { ResolvedOptions, RunSettings } from '../options';
 import type { Hash, ProjectPayload } from '../protocol';
 import type { Progress } from '../results/progress';
 import { NO_SHIP_STATS, type ShipStats } from '../ship/blob-store';
 import type { Delivery } from '../ship/delivery';
 import { sha256 } from '../ship/sha256';
 import { HashCache } from './hash-cache';
+import { holdBack, ScanCache, type HeldBack } from './hold-back';
 import { retarget, type Retargeted, type TargetPlatform } from './platform';
 import { describeProject } from './project';
-import { buildMirror, type Mirror } from './walk';
+import { buildMirror, type Mirror, type MirrorInput } from './walk';
 
 export interface PreparedRun {
   items: DispatchItem[];
@@ -32,6 +33,10 @@ export interface PreparedRun {
 
 export class ProjectPreparer {
   readonly timing = { mirror: 0, ship: 0 };
+  /** Local files kept on this machine because they look like secrets (./hold-back.ts), by local path. */
+  readonly heldBack = new Map<string, HeldBack>();
+  /** Created with the hash cache: content verdicts by hash, so each file's bytes are scanned once. */
+  scans: ScanCache | undefined;
   readonly shipped: ShipStats = { ...NO_SHIP_STATS };
   /** Created for the first project that needs hashing (in place, none does). */
   hashes: HashCache | undefined;
@@ -56,7 +61,7 @@ export class ProjectPreparer {
   /** One hash cache per checkout and (first) project, so a run reads only what concerns its own tree. */
   #hashCache(first: Config.ProjectConfig): HashCache {
     if (this.hashes) return this.hashes;
-    const hashes = new HashCache(path.join(this.#settings.cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`));
+    const { hashes, scans } = cachesOf(this.#settings.cacheDir, first);
     let hashing = false;
     hashes.onMiss = () => {
       if (!hashing) {
@@ -65,6 +70,7 @@ export class ProjectPreparer {
       }
       this.#progress.tick();
     };
+    this.scans = scans;
     return (this.hashes = hashes);
   }
 
@@ -73,11 +79,10 @@ export class ProjectPreparer {
     const run: PreparedRun = { items: [], tests: new Map(), failures: [] };
     for (const test of tests) {
       try {
-        const item: DispatchItem = {
-          testPath: test.path,
-          project: await this.#project(test),
-          estimateMs: (test as { duration?: number }).duration ?? undefined,
-        };
+        const project = await this.#project(test);
+        const held = this.heldBack.get(test.path);
+        if (held) throw heldBackTestFile(held);
+        const item: DispatchItem = { testPath: test.path, project, estimateMs: (test as { duration?: number }).duration ?? undefined };
         run.tests.set(item, test);
         run.items.push(item);
       } catch (error) {
@@ -87,6 +92,7 @@ export class ProjectPreparer {
     }
     if (this.hashes) {
       this.hashes.save();
+      this.scans?.save();
       this.hashes.onMiss = undefined;
     }
     this.#progress.stop();
@@ -144,20 +150,46 @@ export class ProjectPreparer {
   #mirror(config: Config.ProjectConfig): Mirror {
     if (this.#settings.inPlace) return { localBase: config.rootDir, manifest: { files: [], links: [], dirs: [] }, sources: new Map(), bytes: 0 };
     const { options, cacheDir, remote } = this.#settings;
-    return buildMirror(
-      {
-        rootDir: config.rootDir,
-        roots: config.roots,
-        cwd: config.cwd,
-        include: options.include,
-        exclude: options.exclude,
-        skipDirs: [config.cacheDirectory, cacheDir, this.#globalConfig.coverageDirectory ?? path.join(config.rootDir, 'coverage')],
-        configStrings: stringsOf(config),
-        nodeModules: remote ? 'ship' : 'link',
-      },
-      this.#hashCache(config),
-    );
+    const hashes = this.#hashCache(config);
+    const mirror = buildMirror(mirrorInputOf(config, options, { cacheDir, coverageDirectory: this.#globalConfig.coverageDirectory, remote }), hashes);
+    const guarded = holdBack(mirror, { rootDir: config.rootDir, include: options.include, scans: this.scans! });
+    for (const h of guarded.heldBack) this.heldBack.set(h.file, h);
+    return guarded.mirror;
   }
+}
+
+/** What the walk of a project starts from (also `npx jest-runner-remote-lambda ls`). */
+export function mirrorInputOf(
+  config: Config.ProjectConfig,
+  options: Pick<ResolvedOptions, 'include' | 'exclude'>,
+  run: { cacheDir: string; coverageDirectory?: string; remote: boolean },
+): MirrorInput {
+  return {
+    rootDir: config.rootDir,
+    roots: config.roots,
+    cwd: config.cwd,
+    include: options.include,
+    exclude: options.exclude,
+    skipDirs: [config.cacheDirectory, run.cacheDir, run.coverageDirectory ?? path.join(config.rootDir, 'coverage')],
+    configStrings: stringsOf(config),
+    nodeModules: run.remote ? 'ship' : 'link',
+  };
+}
+
+/** The hash cache and content verdicts a project's runs keep in the runner's cache folder. */
+export function cachesOf(cacheDir: string, first: Config.ProjectConfig): { hashes: HashCache; scans: ScanCache } {
+  return {
+    hashes: new HashCache(path.join(cacheDir, 'hashes', `${sha256(`${first.rootDir}\0${first.id}`).slice(0, 16)}.json`)),
+    scans: new ScanCache(path.join(cacheDir, 'scanned.json')),
+  };
+}
+
+function heldBackTestFile(held: HeldBack): RemoteRunnerError {
+  return new RemoteRunnerError(
+    'HELD_BACK',
+    `the test file itself was held back because it looks like it holds a secret (${held.reason}), so it cannot run remotely.\n` +
+      `If that is a fake key of a test, list the file in the "include" option (JEST_REMOTE_LAMBDA_INCLUDE=${held.key}) to ship it, or in "runLocally".`,
+  );
 }
 
 function stringsOf(value: unknown, out: string[] = []): string[] {

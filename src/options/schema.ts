@@ -81,7 +81,8 @@ export const RemoteLambdaOptionsSchema = z
     isolate: z.boolean().default(false),
     /**
      * Extra files or folders to ship (relative to rootDir or absolute), for files a test reads
-     * from outside the project's roots.
+     * from outside the project's roots, and for files held back because they look like secrets
+     * (a file listed here, or inside a folder listed here below rootDir, always travels).
      * @default []
      */
     include: z.array(z.string().min(1)).default([]),

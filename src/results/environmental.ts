@@ -32,7 +32,11 @@ const ENOENT = /ENOENT: no such file or directory, \w+ '([^']+)'/g;
  * The reason a failed outcome looks environmental (one line, for the summary), or undefined.
  * `shipped` says whether a local file travelled with the file's project.
  */
-export function environmentalFailure(outcome: FileOutcome, shipped: (file: string) => boolean): string | undefined {
+export function environmentalFailure(
+  outcome: FileOutcome,
+  shipped: (file: string) => boolean,
+  heldBack: (file: string) => string | undefined = () => undefined,
+): string | undefined {
   const texts = failureTexts(outcome).map((t) => t.replace(ANSI, ''));
   for (const text of texts) {
     for (const sign of SIGNS) {
@@ -41,7 +45,9 @@ export function environmentalFailure(outcome: FileOutcome, shipped: (file: strin
     }
     for (const m of text.matchAll(ENOENT)) {
       const file = m[1]!;
-      if (path.isAbsolute(file) && fs.existsSync(file) && !shipped(file)) return `ENOENT ${file} (it exists here but was not shipped)`;
+      if (path.isAbsolute(file) && fs.existsSync(file) && !shipped(file)) {
+        return `ENOENT ${file} (${heldBack(file) === undefined ? 'it exists here but was not shipped' : 'held back here: it looks like a secret'})`;
+      }
     }
   }
   return undefined;

@@ -17,7 +17,7 @@ import type { Host, ProcessOutput } from '../protocol';
 import { NO_SHIP_STATS } from '../ship/blob-store';
 import type { DeliveryStats } from '../ship/delivery';
 import { shouldShowProgress } from './progress';
-import { lambdaSummary, localSummary, statsSince } from './summary';
+import { heldBackLine, lambdaSummary, localSummary, statsSince } from './summary';
 import { toJestError, toTestResult } from './test-result';
 import { applyWrites } from './writes';
 
@@ -89,6 +89,12 @@ export class RunReport {
     return this.#tests.get(item)!.preparer.shippedFile(item.project.key);
   }
 
+  /** Why a local file was held back from the item's project (it looks like a secret), if it was. */
+  heldBackFile(item: DispatchItem): (file: string) => string | undefined {
+    const { preparer } = this.#tests.get(item)!;
+    return (file) => preparer.heldBack.get(file)?.reason;
+  }
+
   /** A file of a Lambda run that runs on this machine, and why (for the summary). */
   ranLocally(test: Test, reason: string): void {
     this.#local.set(test, reason);
@@ -119,7 +125,11 @@ export class RunReport {
       await this.#events.emit('test-file-failure', [test, toJestError({ message: (error as Error).message })]);
       return;
     }
-    const result = toTestResult(test.path, outcome.result, { shipped: this.shippedFile(item), mapsDir: path.join(this.#settings.cacheDir, 'v8-source-maps') });
+    const result = toTestResult(test.path, outcome.result, {
+      shipped: this.shippedFile(item),
+      heldBack: this.heldBackFile(item),
+      mapsDir: path.join(this.#settings.cacheDir, 'v8-source-maps'),
+    });
     await this.#events.emit('test-file-success', [test, result as TestResult]);
   }
 
@@ -139,13 +149,15 @@ export class RunReport {
       process.stderr.write(`${localSummary({ files, retries: this.#retries, shipped, workers, isolate: options.isolate })}\n`);
     }
     if (this.#local.size > 0 && !display.silent) process.stderr.write(`${ranLocallyLine(this.#local, this.#settings)}\n`);
+    const held = [...(this.#preparer?.heldBack.values() ?? [])];
+    if (held.length > 0 && !display.silent) process.stderr.write(`${heldBackLine(held, this.#run?.tests.values().next().value?.context.config.rootDir)}\n`);
     if (options.debug) process.stderr.write(this.#debugLines(delivery));
   }
 
   #debugLines(delivery: DeliveryStats): string {
     const { backend } = this.#connection;
     const files = this.#run?.items.length ?? 0;
-    const { shipped, timing, hashes } = this.#preparer!;
+    const { shipped, timing, hashes, scans } = this.#preparer!;
     const now = performance.now();
     // requests as this side timed them, minus the tests' own run time inside the handler
     const perFile = files ? ((this.#handlerTiming.request ?? 0) - (this.#handlerTiming.run ?? 0)) / files : 0;
@@ -154,7 +166,8 @@ export class RunReport {
       `mirror=${timing.mirror.toFixed(0)}ms ship=${timing.ship.toFixed(0)}ms dispatch=${(now - this.#dispatchStarted).toFixed(0)}ms ` +
       `total=${(now - this.#started).toFixed(0)}ms hashed=${hashes?.misses ?? 0} cached=${hashes?.hits ?? 0} ` +
       `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)` +
-      `${this.#lambda ? ` inline=${delivery.inlineBytes} B` : ''}\n` +
+      `${this.#lambda ? ` inline=${delivery.inlineBytes} B` : ''}` +
+      ` scanned=${scans?.scanned ?? 0} (${scans?.scannedBytes ?? 0} B, ${(scans?.scanMs ?? 0).toFixed(0)}ms) held-back=${this.#preparer!.heldBack.size}\n` +
       `[remote-lambda] handler (sum over files, request = as timed here): ${Object.entries(this.#handlerTiming)
         .map(([k, v]) => `${k}=${v.toFixed(0)}ms`)
         .join(' ')}; overhead outside the test run ≈ ${perFile.toFixed(1)} ms/file\n`

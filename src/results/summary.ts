@@ -3,7 +3,9 @@
  * already there), billed compute and its estimated price, and a warning when the function's Node
  * major differs from this machine's (built-in error messages end up in assertions and snapshots).
  */
+import path from 'node:path';
 import { estimateUsd, type InvocationStats } from '../backends/lambda/billing';
+import type { HeldBack } from '../mirror/hold-back';
 import type { Host } from '../protocol';
 import type { ShipStats } from '../ship/blob-store';
 import type { DeliveryStats } from '../ship/delivery';
@@ -65,4 +67,19 @@ export function statsSince<T extends object>(now: T, before: T): T {
     if (typeof value === 'number' && typeof earlier === 'number' && key !== 'memoryMb') out[key] = value - earlier;
   }
   return out as T;
+}
+
+/**
+ * "remote-lambda: 3 file(s) held back on this machine …": files that look like secrets, named with
+ * why (masked), and how to ship one a test needs.
+ */
+export function heldBackLine(held: HeldBack[], rootDir = process.cwd()): string {
+  const shown = held.slice(0, 5).map((h) => `${path.relative(rootDir, h.file).split(path.sep).join('/')} (${h.reason})`);
+  const more = held.length > shown.length ? `, and ${held.length - shown.length} more` : '';
+  const relative = held.map((h) => path.relative(rootDir, h.file).split(path.sep).join('/'));
+  const example = relative.find((r) => !r.startsWith('../')) ?? relative[0]!;
+  return (
+    `remote-lambda: ${held.length} file(s) held back on this machine because they look like secrets: ${shown.join(', ')}${more}. ` +
+    `To ship one a test needs, list it in "include" (e.g. JEST_REMOTE_LAMBDA_INCLUDE=${example}); npx jest-runner-remote-lambda ls shows what travels.`
+  );
 }

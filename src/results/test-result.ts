@@ -10,22 +10,22 @@ import { sha256 } from '../ship/sha256';
 
 export interface ResultContext {
   shipped: (file: string) => boolean;
+  /** Why a local file was held back (it looks like a secret), if it was. */
+  heldBack?: (file: string) => string | undefined;
   /** Where source maps of V8 coverage are written for Jest's coverage reporter to read. */
   mapsDir: string;
 }
 
 export function toTestResult(testPath: string, raw: Record<string, unknown>, context: ResultContext): Record<string, unknown> {
-  const { shipped } = context;
+  const hint = (m: string) => withShippingHint(m, context.shipped, context.heldBack);
   // The scheduler matches results to files by path: make it the very string Jest gave us.
   const result: Record<string, unknown> = { ...raw, testFilePath: testPath };
   if (Array.isArray(result.v8Coverage)) writeV8SourceMaps(result.v8Coverage as V8CoverageEntry[], context.mapsDir);
   // A file that exists here but was not shipped fails remotely only: say so where it failed.
-  if (typeof result.failureMessage === 'string') result.failureMessage = withShippingHint(result.failureMessage, shipped);
+  if (typeof result.failureMessage === 'string') result.failureMessage = hint(result.failureMessage);
   if (Array.isArray(result.testResults)) {
     result.testResults = (result.testResults as Array<Record<string, unknown>>).map((t) =>
-      Array.isArray(t.failureMessages)
-        ? { ...t, failureMessages: t.failureMessages.map((m: unknown) => (typeof m === 'string' ? withShippingHint(m, shipped) : m)) }
-        : t,
+      Array.isArray(t.failureMessages) ? { ...t, failureMessages: t.failureMessages.map((m: unknown) => (typeof m === 'string' ? hint(m) : m)) } : t,
     );
   }
   return result;
@@ -51,18 +51,35 @@ function writeV8SourceMaps(entries: V8CoverageEntry[], mapsDir: string): void {
 
 const ENOENT = /ENOENT: no such file or directory, \w+ '([^']+)'/g;
 
-export function withShippingHint(message: string, shipped: (file: string) => boolean): string {
+export function withShippingHint(
+  message: string,
+  shipped: (file: string) => boolean,
+  heldBack: (file: string) => string | undefined = () => undefined,
+): string {
   const missing = new Set<string>();
+  const held = new Map<string, string>();
   for (const match of message.matchAll(ENOENT)) {
     const file = match[1]!;
-    if (path.isAbsolute(file) && fs.existsSync(file) && !shipped(file)) missing.add(file);
+    if (!path.isAbsolute(file) || !fs.existsSync(file) || shipped(file)) continue;
+    const why = heldBack(file);
+    if (why === undefined) missing.add(file);
+    else held.set(file, why);
   }
-  if (missing.size === 0) return message;
-  const list = [...missing].map((f) => `  ${f}`).join('\n');
-  return (
-    `${message}\n\njest-runner-remote-lambda: this file exists on this machine but was not shipped with the test:\n${list}\n` +
-    'Add it (or its folder) to the "include" option, e.g. runner options { include: ["../shared"] } or JEST_REMOTE_LAMBDA_INCLUDE=../shared.'
-  );
+  let out = message;
+  if (missing.size > 0) {
+    const list = [...missing].map((f) => `  ${f}`).join('\n');
+    out +=
+      `\n\njest-runner-remote-lambda: this file exists on this machine but was not shipped with the test:\n${list}\n` +
+      'Add it (or its folder) to the "include" option, e.g. runner options { include: ["../shared"] } or JEST_REMOTE_LAMBDA_INCLUDE=../shared.';
+  }
+  if (held.size > 0) {
+    const list = [...held].map(([f, why]) => `  ${f} (${why})`).join('\n');
+    const example = path.basename([...held.keys()][0]!);
+    out +=
+      `\n\njest-runner-remote-lambda: this file was held back on this machine because it looks like a secret:\n${list}\n` +
+      `If the test needs it remotely, list it in the "include" option, e.g. JEST_REMOTE_LAMBDA_INCLUDE=${example} (paths relative to rootDir).`;
+  }
+  return out;
 }
 
 /**

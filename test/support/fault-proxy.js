@@ -3,7 +3,7 @@
  * A fault-injecting HTTP proxy in front of the Lambda emulator, as its own process (the tests run
  * Jest synchronously and could not serve it themselves).
  *
- *   node fault-proxy.js <target url> <faults JSON> <log file>
+ *   node fault-proxy.js <target url> <faults JSON> <log file> [<bodies file>]
  *
  * faults: { "script": ["429", "reset", ...], "then": "pass" }: the n-th invoke gets script[n],
  * later ones get `then`. Each invoke appends one line to the log file: its fault, or for a
@@ -23,7 +23,8 @@
 const fs = require('node:fs');
 const http = require('node:http');
 
-const [target, faultsJson, logFile] = process.argv.slice(2);
+// (with a bodies file, every request body is appended to it: tests grep what left the machine)
+const [target, faultsJson, logFile, bodiesFile] = process.argv.slice(2);
 const faults = JSON.parse(faultsJson);
 const upstream = new URL(target);
 const REQUEST_LIMIT_BYTES = 6_291_456;
@@ -39,6 +40,7 @@ const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
+    if (bodiesFile) fs.appendFileSync(bodiesFile, Buffer.concat([...chunks, Buffer.from('\n')]));
     const ping = /"kind"\s*:\s*"ping"/.test(Buffer.concat(chunks).subarray(0, 200).toString('utf8'));
     const fault = ping ? 'pass' : (faults.script[count] ?? faults.then ?? 'pass');
     if (!ping) count++;

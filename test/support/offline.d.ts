@@ -29,7 +29,8 @@ export function startOffline(
   environment?: Record<string, string>,
   processEnv?: Record<string, string>,
 ): Promise<Offline>;
-export function startFaultProxy(target: string, script: string[], then: string | undefined, logFile: string): Promise<FaultProxy>;
+/** `bodiesFile`: every request body is appended there (what left this machine). */
+export function startFaultProxy(target: string, script: string[], then: string | undefined, logFile: string, bodiesFile?: string): Promise<FaultProxy>;
 export function startS3(directory: string, buckets: string[]): Promise<S3Emulator>;
 
 export interface LambdaStack {

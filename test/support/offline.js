@@ -131,9 +131,10 @@ async function startOffline(repo, workDir, serviceDir, environment = {}, process
 }
 
 /** Starts test/support/fault-proxy.js in front of `target` (see there for the fault names). */
-async function startFaultProxy(target, script, then = 'pass', logFile) {
+async function startFaultProxy(target, script, then = 'pass', logFile, bodiesFile) {
   fs.writeFileSync(logFile, '');
-  const child = spawn(process.execPath, [path.join(__dirname, 'fault-proxy.js'), target, JSON.stringify({ script, then }), logFile], {
+  const args = [path.join(__dirname, 'fault-proxy.js'), target, JSON.stringify({ script, then }), logFile, ...(bodiesFile ? [bodiesFile] : [])];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise((resolve, reject) => {
