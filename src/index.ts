@@ -103,7 +103,8 @@ export default class RemoteLambdaRunner {
 /** The remote side's preparation; when it shows the function cannot be used, the fallback takes the files. */
 async function prepareOrFallBack(preparer: ProjectPreparer, tests: Test[], local: LocalRuns | undefined): Promise<PreparedRun> {
   try {
-    return await preparer.prepare(tests);
+    const run = await preparer.prepare(tests);
+    return local ? local.takeHeldBack(run) : run;
   } catch (error) {
     if (!local || !(error instanceof StoreAccessError || error instanceof UnusableBackendError)) throw error;
     return local.unusable(tests, error);

@@ -229,15 +229,19 @@ describe('the lambda backend with a bucket', () => {
   });
 
   test("nothing secret reaches the bucket or a request; a test reading a held-back file passes through its local re-run, as with Jest's runner", () => {
+    // a test file that itself holds a (fake) token: held back, so it runs here
+    const token = `ghp_${'CanaryTokenInATestFile0123456789abcd'}`;
+    const tokenTest = path.join(app, 'test', 'token.test.js');
+    fs.writeFileSync(tokenTest, `test('parses a token', () => {\n  expect('${token}'.startsWith('ghp_')).toBe(true);\n});\n`);
     const reference = runJest(app, { runner: 'default' });
-    expect(reference.json.numPassedTests).toBe(3);
+    expect(reference.json.numPassedTests).toBe(4);
     const env = { ...stack.env, ...INCLUDE, AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint, JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-lambda') };
     const run = runJest(app, { runner: 'remote-lambda', env });
     expect(comparable(run)).toEqual(comparable(reference));
-    expect(run.stderr).toContain(
-      `remote-lambda: 1 file(s) ran on this machine instead of Lambda: test/dotenv.test.js (failed remotely: ENOENT ${path.join(app, '.env')} (held back here: it looks like a secret))`,
-    );
-    expect(run.stderr).toContain('remote-lambda: 9 file(s) held back on this machine because they look like secrets: ');
+    expect(run.stderr).toContain('remote-lambda: 2 file(s) ran on this machine instead of Lambda: ');
+    expect(run.stderr).toContain('test/token.test.js (held back: it looks like it holds a secret)');
+    expect(run.stderr).toContain(`test/dotenv.test.js (failed remotely: ENOENT ${path.join(app, '.env')} (held back here: it looks like a secret))`);
+    expect(run.stderr).toContain('remote-lambda: 10 file(s) held back on this machine because they look like secrets: ');
     expect(run.stderr).toMatch(/shipped uploaded [\d.]+ MB compressed/);
     expectNoCanary([run.stderr, run.stdout], 'output', false);
     const stored = textsUnder(path.join(stack.s3.directory, BUCKET));
@@ -249,5 +253,7 @@ describe('the lambda backend with a bucket', () => {
     // (with a bucket the files travel through it, not inside requests; the fleet's environments are gone by now)
     expectNoCanary(haystack, 'requests', false);
     expectNoCanary(textsUnder(path.join(work, 'fleet')), 'fleet', false);
+    for (const text of [...stored, ...haystack]) expect(text.includes(token)).toBe(false);
+    fs.rmSync(tokenTest);
   });
 });

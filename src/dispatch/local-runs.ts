@@ -11,6 +11,7 @@
 import type { Test } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import { connect, disconnect, type Connection } from '../backends/registry';
+import { RemoteRunnerError } from '../errors';
 import { ProjectPreparer, type PreparedRun } from '../mirror/prepare';
 import type { RunSettings } from '../options';
 import type { Progress } from '../results/progress';
@@ -64,6 +65,22 @@ export class LocalRuns {
     }
     if (local.length > 0) this.#run(local);
     return remote;
+  }
+
+  /**
+   * Test files that preparing held back (they look like they hold a secret, e.g. a fake key of a
+   * test) cannot run remotely: with rerunLocally they run here, as files that need this machine do.
+   */
+  takeHeldBack(run: PreparedRun): PreparedRun {
+    if (!this.#settings.options.rerunLocally) return run;
+    const failures: PreparedRun['failures'] = [];
+    for (const [test, error] of run.failures) {
+      if (error instanceof RemoteRunnerError && error.code === 'HELD_BACK') {
+        this.#report.ranLocally(test, 'held back: it looks like it holds a secret');
+        this.#run([test]);
+      } else failures.push([test, error]);
+    }
+    return { ...run, failures };
   }
 
   /** A remote file's test-case event: passed on with its outcome, or dropped with it when the file runs here again. */
