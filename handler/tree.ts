@@ -104,7 +104,7 @@ export class ContainerTree {
   /**
    * /tmp is a cache: when the blobs this project still lacks (each lands twice: in the store and in
    * the tree) do not fit, blobs no file of this project uses go first, then the last run's HOME and
-   * temporary folder. Still short: a final fault naming the storage to ask for.
+   * temporary folder, then the tree itself. Still short: a final fault naming the storage to ask for.
    */
   #makeRoom(project: ProjectPayload, missing: Map<Hash, number>): void {
     let needed = 0;
@@ -113,6 +113,12 @@ export class ContainerTree {
     this.blobs.prune?.(new Set(project.manifest.files.map((f) => f.hash)));
     if (needed > this.#free()) for (const dir of [this.home, this.tmp]) fs.rmSync(dir, { recursive: true, force: true });
     if (needed <= this.#free()) return;
+    // Last, the tree itself (another project's files, mostly): it is then made anew from the store.
+    if (this.#at) {
+      this.#clearTree();
+      needed = [...missing.values()].reduce((n, size) => n + size, 0) + project.manifest.files.reduce((n, f) => n + f.size, 0);
+      if (needed <= this.#free()) return;
+    }
     throw new HandlerFault(this.#roomShortBy(needed));
   }
 
@@ -140,9 +146,13 @@ export class ContainerTree {
   /** Everything under the prefix goes (after a full /tmp): the next project starts from an empty tree. */
   #clear(): void {
     for (const dir of [this.home, this.tmp]) fs.rmSync(dir, { recursive: true, force: true });
+    this.blobs.prune?.(new Set());
+    this.#clearTree();
+  }
+
+  #clearTree(): void {
     if (this.#at) fs.rmSync(this.#at, { recursive: true, force: true });
     fs.rmSync(`${this.prefix}.state.json`, { force: true });
-    this.blobs.prune?.(new Set());
     this.#at = undefined;
     this.#key = undefined;
     this.#run = undefined;

@@ -149,7 +149,7 @@ describe('faults between the runner and Lambda', () => {
     // one file at a time: the first file meets all six faults, then its seventh attempt passes
     const { run, log } = await proxied(script, 'pass', { JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_RETRIES: '6' });
     expect(log.slice(0, script.length)).toEqual(script);
-    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), \d+ invocation\(s\), 6 retries \(1 throttled\)/);
+    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), \d+ invocation\(s\)(?: \(\+1 ping\))?, 6 retries \(1 throttled\)/);
     expect(comparable(run)).toEqual(comparable(fixturesReference()));
   });
 
@@ -203,7 +203,7 @@ describe('faults between the runner and Lambda', () => {
     expect(log.slice(0, 2)).toEqual(['503', 'reset']);
     expect(log.at(-1)).toBe('pass:batch');
     expect(log.filter((l) => l === 'pass:completed' || l === 'pass:failed')).toEqual([]);
-    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), \d+ invocation\(s\), 6 retries/);
+    expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), \d+ invocation\(s\)(?: \(\+1 ping\))?, 6 retries/);
     expect(comparable(run)).toEqual(comparable(reference));
   });
 

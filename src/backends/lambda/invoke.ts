@@ -128,7 +128,7 @@ export class LambdaBackend implements Backend {
         await sleep(jitteredBackoff(attempt + 1));
       }
     }
-    this.stats.invocations++;
+    this.stats.pings++;
     const body = output.Payload ? Buffer.from(output.Payload).toString('utf8') : '';
     const pong = PongSchema.safeParse(this.#json(body));
     if (output.FunctionError || !pong.success) {
