@@ -44,7 +44,7 @@ export class ContainerTree {
   }
 
   /** Brings the tree to `project`'s manifest for `request`'s run. */
-  async bringTo(project: ProjectPayload, request: RunRequest, clock: PhaseClock): Promise<void> {
+  async bringTo(project: ProjectPayload, request: RunRequest, clock: PhaseClock, afresh = false): Promise<void> {
     const missing = new Map(project.manifest.files.filter((f) => this.blobs.pathOf(f.hash) === undefined).map((f) => [f.hash, f.size]));
     this.#makeRoom(project, missing);
     try {
@@ -55,8 +55,10 @@ export class ContainerTree {
       this.#materializeAt(project);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-      // A full /tmp: this environment starts from nothing next time, and the user hears the fix.
+      // A full /tmp (the room estimate cannot see how much of an old tree a new one reuses): once
+      // more from nothing; if even that does not fit, the user hears the fix.
       this.#clear();
+      if (!afresh) return this.bringTo(project, request, clock, true);
       throw new HandlerFault(`${this.#roomShortBy(project.manifest.files.reduce((n, f) => n + 2 * f.size, 0))} (${(error as Error).message})`);
     }
     clock.lap('materialize');
