@@ -39,7 +39,9 @@ test('the tarball holds the built runner, the CLI and the handler, the license a
   expect(files.filter((f) => /dist\/(handler\/(index|worker)\.js|src\/index\.cjs)\.map$/.test(f))).toEqual([]);
   const size = fs.statSync(tarball).size;
   console.log(`tarball: ${(size / 1024).toFixed(0)} KB, ${files.length} files`);
-  expect(size).toBeLessThan(700 * 1024);
+  // (a guard against shipping what must not travel, such as source maps or fixtures: 717 KB at 0.1.0
+  // with the secret guard and ls; the three bundles are 2.4 MB of its 3.4 MB unpacked)
+  expect(size).toBeLessThan(800 * 1024);
   const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as {
     bin: unknown;
     engines: unknown;

@@ -43,6 +43,8 @@ export class LocalRuns {
   #preparer: ProjectPreparer | undefined;
   #lastAnswerAt = Date.now();
   #unusable: string | undefined;
+  /** The whole error that made the function unusable, fix included, for each file it leaves unrun. */
+  #unusableDetail: string | undefined;
 
   constructor(settings: RunSettings, globalConfig: Config.GlobalConfig, rootDir: string, report: RunReport, common: Common) {
     this.#settings = settings;
@@ -116,7 +118,7 @@ export class LocalRuns {
    * each fails with the error. Returns what is left of the remote run (nothing).
    */
   unusable(tests: Test[], error: Error): PreparedRun {
-    this.#stop(error.message.split('\n')[0]!);
+    this.#stop(error.message.split('\n')[0]!, error.message);
     if (this.#settings.options.fallback === 'fail') return { items: [], tests: new Map(), failures: tests.map((test) => [test, error]) };
     this.#run(tests);
     return { items: [], tests: new Map(), failures: [] };
@@ -143,16 +145,17 @@ export class LocalRuns {
       Date.now() - this.#lastAnswerAt >= UNUSABLE_AFTER_MS ||
       /does not exist|Not allowed|runs a handler of protocol|handler failed/.test(outcome.error.message)
     ) {
-      this.#stop(line);
+      this.#stop(line, outcome.error.message.replace(/^jest-runner-remote-lambda could not get a result for this file( after \d+ attempt\(s\))?: /, ''));
     }
     if (this.#settings.options.fallback === 'fail') return report();
     this.#report.ranLocally(this.#report.testOf(item), `the function could not run it: ${line}`);
     this.#run([this.#report.testOf(item)]);
   }
 
-  #stop(reason: string): void {
+  #stop(reason: string, detail = reason): void {
     if (this.#unusable) return;
     this.#unusable = reason;
+    this.#unusableDetail = detail;
     this.stopRemote.abort();
     if (!this.#globalConfig.silent) {
       process.stderr.write(
@@ -164,7 +167,11 @@ export class LocalRuns {
   }
 
   #unusableMessage(): string {
-    return `jest-runner-remote-lambda did not run this file: the Lambda function cannot be used (${this.#unusable ?? 'unknown reason'}).\nFix the cause above, or set "fallback": "local" to run such files on this machine.`;
+    const detail = this.#unusableDetail && this.#unusableDetail !== this.#unusable ? `\n${this.#unusableDetail}` : '';
+    return (
+      `jest-runner-remote-lambda did not run this file: the Lambda function cannot be used (${this.#unusable ?? 'unknown reason'}).${detail}\n` +
+      'Fix the cause, or set "fallback": "local" to run such files on this machine.'
+    );
   }
 
   /** Runs tests here (each reported once; one that already started remotely does not start again). */

@@ -13,7 +13,8 @@
  * port it listens on (127.0.0.1) as the first line on stdout.
  *
  * A ping (the runner asks a function it knows nothing about for its platform once, before shipping)
- * passes through uncounted and unlogged: the faults are meant for the run's requests.
+ * passes through uncounted and unlogged: the faults are meant for the run's requests (unless
+ * `faultPings`, for doctor, whose every request is a ping).
  *
  * Every passed-through invoke is held to Lambda's synchronous payload limits, which the emulator
  * does not enforce: a request over 6,291,456 bytes gets Lambda's 413, an answer over 6,291,556
@@ -41,7 +42,7 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     if (bodiesFile) fs.appendFileSync(bodiesFile, Buffer.concat([...chunks, Buffer.from('\n')]));
-    const ping = /"kind"\s*:\s*"ping"/.test(Buffer.concat(chunks).subarray(0, 200).toString('utf8'));
+    const ping = !faults.faultPings && /"kind"\s*:\s*"ping"/.test(Buffer.concat(chunks).subarray(0, 200).toString('utf8'));
     const fault = ping ? 'pass' : (faults.script[count] ?? faults.then ?? 'pass');
     if (!ping) count++;
     if (fault !== 'pass') fs.appendFileSync(logFile, `${fault}\n`);

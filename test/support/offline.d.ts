@@ -30,7 +30,15 @@ export function startOffline(
   processEnv?: Record<string, string>,
 ): Promise<Offline>;
 /** `bodiesFile`: every request body is appended there (what left this machine). */
-export function startFaultProxy(target: string, script: string[], then: string | undefined, logFile: string, bodiesFile?: string): Promise<FaultProxy>;
+/** `faultPings`: pings get the faults too (by default they pass, uncounted: the faults are meant for runs). */
+export function startFaultProxy(
+  target: string,
+  script: string[],
+  then: string | undefined,
+  logFile: string,
+  bodiesFile?: string,
+  options?: { faultPings?: boolean },
+): Promise<FaultProxy>;
 export function startS3(directory: string, buckets: string[]): Promise<S3Emulator>;
 
 export interface LambdaStack {

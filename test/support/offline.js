@@ -131,9 +131,9 @@ async function startOffline(repo, workDir, serviceDir, environment = {}, process
 }
 
 /** Starts test/support/fault-proxy.js in front of `target` (see there for the fault names). */
-async function startFaultProxy(target, script, then = 'pass', logFile, bodiesFile) {
+async function startFaultProxy(target, script, then = 'pass', logFile, bodiesFile, { faultPings = false } = {}) {
   fs.writeFileSync(logFile, '');
-  const args = [path.join(__dirname, 'fault-proxy.js'), target, JSON.stringify({ script, then }), logFile, ...(bodiesFile ? [bodiesFile] : [])];
+  const args = [path.join(__dirname, 'fault-proxy.js'), target, JSON.stringify({ script, then, faultPings }), logFile, ...(bodiesFile ? [bodiesFile] : [])];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
