@@ -59,7 +59,12 @@ export class ContainerTree {
       // more from nothing; if even that does not fit, the user hears the fix.
       this.#clear();
       if (!afresh) return this.bringTo(project, request, clock, true);
-      throw new HandlerFault(`${this.#roomShortBy(project.manifest.files.reduce((n, f) => n + 2 * f.size, 0))} (${(error as Error).message})`);
+      throw new HandlerFault(
+        this.#roomShortBy(
+          project.manifest.files.reduce((n, f) => n + 2 * f.size, 0),
+          error as Error,
+        ),
+      );
     }
     clock.lap('materialize');
     // What a run's tests left in HOME or the temporary folder is not the next run's.
@@ -135,14 +140,16 @@ export class ContainerTree {
     }
   }
 
-  #roomShortBy(needed: number): string {
+  /** Why the project does not fit, with the storage to ask for; `full`: the error of a /tmp that filled up anyway. */
+  #roomShortBy(needed: number, full?: Error): string {
     const where = path.dirname(this.prefix);
     const free = this.#free();
-    return (
-      `This project needs about ${mbUp(needed)} in ${where} (its blobs and the tree made from them), but only ${mbUp(free)} is free.\n` +
-      `Give the function more ephemeral storage (npx jest-runner-remote-lambda deploy --ephemeral-storage ${Math.min(10240, Math.ceil((needed * 1.5) / 1024 / 1024 / 512) * 512)}), ` +
-      'or ship less with the "exclude" option.'
-    );
+    // (a filesystem of small files holds less than its free bytes, and packs land before they are unpacked)
+    const ask = Math.min(10240, Math.ceil((Math.max(needed, full ? free : 0) * 1.5) / 1024 / 1024 / 512) * 512);
+    const why = full
+      ? `This project's files (about ${mbUp(needed / 2)}, held twice: as blobs and as the tree made from them) did not fit in ${where}, ${mbUp(free)} when empty (${full.message}).`
+      : `This project needs about ${mbUp(needed)} in ${where} (its blobs and the tree made from them), but only ${mbUp(free)} is free.`;
+    return `${why}\nGive the function more ephemeral storage (npx jest-runner-remote-lambda deploy --ephemeral-storage ${ask}), or ship less with the "exclude" option.`;
   }
 
   /** Everything under the prefix goes (after a full /tmp): the next project starts from an empty tree. */

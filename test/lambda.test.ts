@@ -222,7 +222,7 @@ describe('faults between the runner and Lambda', () => {
     expect(log.length).toBeLessThanOrEqual(3);
     expect(log.every((line) => line === 'old-protocol')).toBe(true);
     expect(run.json.numFailedTestSuites).toBe(3);
-    expect(run.stderr.match(/the Lambda function cannot be used/g)).toHaveLength(1);
+    expect(run.stderr.match(/remote-lambda: the Lambda function cannot be used/g)).toHaveLength(1);
     for (const file of run.json.testResults) {
       expect(file.message).toContain(`Lambda function ${FUNCTION_NAME} runs a handler of protocol 1; this runner speaks protocol 2.`);
       expect(file.message).toContain('npx jest-runner-remote-lambda deploy');

@@ -81,7 +81,10 @@ describe('installed as on a Mac, run on Lambda', () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-platform-'));
     tarball = packRunner(work);
     tools = installTools(path.join(work, 'tools'));
-    stack = await startFleetStack(REPO, work, 'jrl-platform');
+    // /tmp as `deploy` sizes it (2048 MB): three installs of this app with @swc/core and esbuild
+    // (about 200 MB each, held twice: blobs and tree) pass through one environment; Lambda's own
+    // default of 512 MB is too small for that, which the runner reports with the size to ask for.
+    stack = await startFleetStack(REPO, work, 'jrl-platform', { ephemeralMb: 2048 });
   }, 900_000);
 
   afterAll(async () => {
