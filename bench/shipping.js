@@ -48,7 +48,9 @@ async function main() {
     // shared stack is cleared: this emulator's function has no S3 endpoint to reach it by.)
     const cold = await startOffline(REPO, path.join(work, 'lambda-tmp-inline'), path.join(work, 'service-inline'));
     try {
-      const inlineEnv = { ...emu.env, JEST_REMOTE_LAMBDA_BUCKET: '', AWS_ENDPOINT_URL_LAMBDA: cold.endpoint };
+      // (one invocation at a time: serverless-offline runs the handler in its HTTP server's process, and
+      // a 6 MB upload beside a running invocation can stall past hapi's 10 s payload timeout: EPIPE)
+      const inlineEnv = { ...emu.env, JEST_REMOTE_LAMBDA_BUCKET: '', AWS_ENDPOINT_URL_LAMBDA: cold.endpoint, JEST_REMOTE_LAMBDA_CONCURRENCY: '1' };
       const inlineCache = ['--cacheDirectory', path.join(work, 'jest-cache-inline')];
       const i1 = runJest(suite, inlineEnv, inlineCache);
       fs.appendFileSync(file, `\nexport const benchmarkMarker2 = ${Date.now()};\n`);

@@ -303,7 +303,13 @@ test("smoke, on serverless-offline (a third-party emulator, as a reference): exa
   const reference = await startOffline(REPO, path.join(work, 'offline-tmp'), path.join(work, 'offline-service'));
   try {
     const cwd = path.join(project, 'fixtures');
-    const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, AWS_ENDPOINT_URL_LAMBDA: reference.endpoint } });
+    // One invocation at a time: serverless-offline runs the handler inside its HTTP server's process,
+    // so while one invocation's Jest works, another's 6 MB upload stalls past hapi's 10 s payload
+    // timeout and the socket is closed (EPIPE here) on a loaded machine. Lambda has no such limit.
+    const ours = runJest(cwd, {
+      runner: 'remote-lambda',
+      env: { ...lambdaEnv, AWS_ENDPOINT_URL_LAMBDA: reference.endpoint, JEST_REMOTE_LAMBDA_CONCURRENCY: '1' },
+    });
     expect(ours.stderr).toMatch(/remote-lambda: 3 file\(s\) on Lambda/);
     expect(comparable(ours)).toEqual(comparable(runJest(cwd, { runner: 'default' })));
   } finally {
