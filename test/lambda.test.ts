@@ -103,9 +103,9 @@ test('a second run ships nothing new, sends its small files together (Jest timed
   const cwd = path.join(project, 'fixtures');
   const reference = runJest(cwd, { runner: 'default' });
   const before = limits.log().length;
-  // (one slot: files are sent together only while they outnumber the free slots; a budget of 5 s,
+  // (one slot: files are sent together only while they outnumber the free slots; a budget of 20 s,
   // so that the fixtures' timings from a loaded machine are still under it)
-  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_BATCH_MS: '5000' } });
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_BATCH_MS: '20000' } });
   expect(ours.stderr).toMatch(/shipped 0\.0 MB inline/);
   expect(ours.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), [12] invocation\(s\)/);
   expect(limits.log().slice(before)).toContain('pass:batch');
@@ -199,7 +199,7 @@ describe('faults between the runner and Lambda', () => {
   test('files sent together meet a fault: the whole request is retried, and each file is reported once', async () => {
     // (the reference run times the fixtures files for Jest: small enough to travel together)
     const reference = fixturesReference();
-    const { run, log } = await proxied(['503', 'reset'], 'pass', { JEST_REMOTE_LAMBDA_BATCH_MS: '5000', JEST_REMOTE_LAMBDA_CONCURRENCY: '1' });
+    const { run, log } = await proxied(['503', 'reset'], 'pass', { JEST_REMOTE_LAMBDA_BATCH_MS: '20000', JEST_REMOTE_LAMBDA_CONCURRENCY: '1' });
     expect(log.slice(0, 2)).toEqual(['503', 'reset']);
     expect(log.at(-1)).toBe('pass:batch');
     expect(log.filter((l) => l === 'pass:completed' || l === 'pass:failed')).toEqual([]);
