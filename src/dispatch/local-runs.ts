@@ -137,15 +137,14 @@ export class LocalRuns {
   }
 
   async #backendFailed(item: DispatchItem, outcome: Extract<FileOutcome, { kind: 'failure' }>, report: () => Promise<void>): Promise<void> {
-    const line = outcome.error.message
-      .replace(/^jest-runner-remote-lambda could not get a result for this file( after \d+ attempt\(s\))?: /, '')
-      .split('\n')[0]!;
+    const detail = outcome.error.message.replace(/^jest-runner-remote-lambda could not get a result for this file( after \d+ attempt\(s\))?: /, '');
+    const line = detail.split('\n')[0]!;
     // No answer for a while (or a fault no retry can mend: no such function, no permission): stop sending.
     if (
       Date.now() - this.#lastAnswerAt >= UNUSABLE_AFTER_MS ||
       /does not exist|Not allowed|runs a handler of protocol|handler failed/.test(outcome.error.message)
     ) {
-      this.#stop(line, outcome.error.message.replace(/^jest-runner-remote-lambda could not get a result for this file( after \d+ attempt\(s\))?: /, ''));
+      this.#stop(line, detail);
     }
     if (this.#settings.options.fallback === 'fail') return report();
     this.#report.ranLocally(this.#report.testOf(item), `the function could not run it: ${line}`);
