@@ -103,12 +103,17 @@ test('a second run ships nothing new, sends its small files together (Jest timed
   const cwd = path.join(project, 'fixtures');
   const reference = runJest(cwd, { runner: 'default' });
   const before = limits.log().length;
-  // (one slot: files are sent together only while they outnumber the free slots; a budget of 20 s,
-  // so that the fixtures' timings from a loaded machine are still under it)
-  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_BATCH_MS: '20000' } });
+  // (one slot: files are sent together only while they outnumber the free slots; a budget of 60 s,
+  // the most allowed, so that the fixtures' timings from a loaded machine are still under it)
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: { ...lambdaEnv, JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_BATCH_MS: '60000' } });
   expect(ours.stderr).toMatch(/shipped 0\.0 MB inline/);
-  expect(ours.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), [12] invocation\(s\)/);
-  expect(limits.log().slice(before)).toContain('pass:batch');
+  // (what the proxy saw, so a failure says why: an environment that has the blobs but not this
+  // project's description asks for it first, `need-project`, which costs one more invocation)
+  const answers = limits.log().slice(before);
+  const invocations = Number(/3 file\(s\) on Lambda \([^)]*\), (\d+) invocation\(s\)/.exec(ours.stderr)?.[1]);
+  expect({ invocations, answers }).toEqual({ invocations: answers.length, answers: expect.arrayContaining(['pass:batch']) });
+  // the three files came back in fewer answers than files
+  expect(answers.filter((a) => /^pass:(batch|completed|failed)$/.test(a)).length).toBeLessThan(3);
   expect(comparable(ours)).toEqual(comparable(reference));
 });
 
@@ -199,7 +204,7 @@ describe('faults between the runner and Lambda', () => {
   test('files sent together meet a fault: the whole request is retried, and each file is reported once', async () => {
     // (the reference run times the fixtures files for Jest: small enough to travel together)
     const reference = fixturesReference();
-    const { run, log } = await proxied(['503', 'reset'], 'pass', { JEST_REMOTE_LAMBDA_BATCH_MS: '20000', JEST_REMOTE_LAMBDA_CONCURRENCY: '1' });
+    const { run, log } = await proxied(['503', 'reset'], 'pass', { JEST_REMOTE_LAMBDA_BATCH_MS: '60000', JEST_REMOTE_LAMBDA_CONCURRENCY: '1' });
     expect(log.slice(0, 2)).toEqual(['503', 'reset']);
     expect(log.at(-1)).toBe('pass:batch');
     expect(log.filter((l) => l === 'pass:completed' || l === 'pass:failed')).toEqual([]);
