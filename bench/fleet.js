@@ -318,6 +318,42 @@ async function overhead(project, work) {
   }
 }
 
+/** Busy CPU time of this whole machine so far (ms), from /proc/stat; undefined where there is none. */
+function machineBusyMs() {
+  try {
+    const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const idle = ticks[3] + (ticks[4] ?? 0);
+    // (USER_HZ is 100 on Linux: a tick is 10 ms)
+    return (ticks.slice(0, 8).reduce((a, b) => a + b, 0) - idle) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `run` and adds what the fleet and the machine saw meanwhile: how long an environment's start
+ * took in this run (the median first invocation of an environment beyond the median later one,
+ * plus the median init of those started) and the machine's CPU floor (busy time / cores).
+ */
+async function observed(fleet, run) {
+  const before = await fleet.stats();
+  const busyBefore = machineBusyMs();
+  const result = run();
+  const busy = machineBusyMs() - busyBefore;
+  const after = await fleet.stats();
+  const times = after.invocationTimes.slice(before.invocationTimes.length);
+  const seen = new Set();
+  const first = [];
+  const later = [];
+  for (const t of times) {
+    (seen.has(t.env) ? later : first).push(t.ms);
+    seen.add(t.env);
+  }
+  const inits = after.initDurationsMs.slice(before.initDurationsMs.length);
+  const startMs = Math.max(0, Math.round((first.length ? median(first) : 0) - (later.length ? median(later) : 0) + (inits.length ? median(inits) : 0)));
+  return { ...result, observed: { startMs, environments: first.length, cpuFloorMs: Number.isFinite(busy) ? Math.round(busy / os.cpus().length) : undefined } };
+}
+
 async function concurrency(project, work, measured) {
   const dir = path.join(project, 'waits');
   const waits = durationsMs();
@@ -334,12 +370,12 @@ async function concurrency(project, work, measured) {
       log(`concurrency: ${waits.length} files at concurrency ${c}, first run (primes Jest's timings)`);
       runs.first = jest(dir, env);
       log(`concurrency: warm run (every environment warm)`);
-      runs.warm = jest(dir, env);
+      runs.warm = await observed(stack.fleet, () => jest(dir, env));
       await stack.fleet.recycle();
       await new Promise((r) => setTimeout(r, 500));
     }
     log(`concurrency: ${waits.length} files at concurrency ${c}, measured run (every environment cold)`);
-    runs.cold = jest(dir, env);
+    runs.cold = await observed(stack.fleet, () => jest(dir, env));
     fleetStats = await stack.fleet.stats();
   } finally {
     await stack.stop();
@@ -352,6 +388,20 @@ async function concurrency(project, work, measured) {
   };
   const estimates = runs.first ? runtime(runs.first) : undefined;
   const coldMs = measured.coldStartMs;
+  // bench/scale for the same suite, with the start of an environment as measured in this run (its
+  // first invocation beyond a later one's, plus init: many environments starting together on this
+  // machine share its cores and the one S3 emulator, which Lambda's do not)
+  const modelFor = (suite, startMs) =>
+    runStrategy('ours', suite, {
+      ...DEFAULTS,
+      concurrency: c,
+      initMs: startMs,
+      projectBytes: 0,
+      s3RoundTrips: 0,
+      jestBootMs: 0,
+      networkRttMs: 0,
+      invokeOverheadMs: measured.warmInvokeMs,
+    }).makespanMs;
   // bench/scale for the same suite: the run's measured per-file durations, the previous run's as
   // estimates, the fleet's measured cold start and warm round trip, no network beyond the loopback
   const figures = (run, withCold) => {
@@ -362,17 +412,8 @@ async function concurrency(project, work, measured) {
     const lowerBoundMs = Math.max(longestMs, totalMs / c) + startMs;
     const modulo = moduloMs(durations, c) + startMs;
     const suite = durations.map((durationMs, index) => ({ index, durationMs, estimateMs: estimates ? estimates[index] : null, resultBytes: 0 }));
-    const p = {
-      ...DEFAULTS,
-      concurrency: c,
-      initMs: startMs,
-      projectBytes: 0,
-      s3RoundTrips: 0,
-      jestBootMs: 0,
-      networkRttMs: 0,
-      invokeOverheadMs: measured.warmInvokeMs,
-    };
-    const model = runStrategy('ours', suite, p).makespanMs;
+    const model = modelFor(suite, startMs);
+    const modelInRun = modelFor(suite, run.observed.startMs);
     const handler = /\[remote-lambda\] handler \(sum over files[^)]*\): (.*?);/.exec(run.stderr)?.[1];
     return {
       wallMs: run.runnerMs,
@@ -383,6 +424,13 @@ async function concurrency(project, work, measured) {
       wallOverBound: Number((run.runnerMs / lowerBoundMs).toFixed(3)),
       wallOverModulo: Number((run.runnerMs / modulo).toFixed(3)),
       modelError: Number(((model - run.runnerMs) / run.runnerMs).toFixed(3)),
+      environmentStartInRunMs: run.observed.startMs,
+      modelInRunMs: Math.round(modelInRun),
+      modelInRunError: Number(((modelInRun - run.runnerMs) / run.runnerMs).toFixed(3)),
+      // the machine's CPU time over the run (every environment, the S3 emulator, Jest) spread over
+      // its cores: a run near this floor measured this machine, not the scheduler
+      hostCpuFloorMs: run.observed.cpuFloorMs,
+      wallOverHostCpuFloor: Number((run.runnerMs / run.observed.cpuFloorMs).toFixed(3)),
       sumMs: Math.round(totalMs),
       longestMs: Math.round(longestMs),
       handlerPhases: handler,

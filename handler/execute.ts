@@ -18,7 +18,7 @@ import {
 } from '../src/protocol';
 import type { BlobSource } from '../src/ship/blob-store';
 import { mergeManifest } from '../src/ship/manifest-parts';
-import { decodePack, singlePacks } from '../src/ship/pack';
+import { decodePack, decodePiece, singlePacks } from '../src/ship/pack';
 import { fetchPacks } from '../src/ship/s3-fetch';
 import { applyEnv, underEnv } from './env';
 import { host } from './host';
@@ -51,19 +51,30 @@ const trees = new Map<string, ContainerTree>();
 
 export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<RunResponse> {
   const clock = new PhaseClock();
+  const tree = env.root.kind === 'materialize' ? treeOf(env.root.dir, env.root.blobs) : undefined;
+  let response: RunResponse;
   try {
     const request = env.trusted ? (raw as RunRequest) : parseAt(RunRequestSchema, raw, 'run request');
-    const tree = env.root.kind === 'materialize' ? treeOf(env.root.dir, env.root.blobs) : undefined;
     if (request.pack && tree) {
       for (const [hash, bytes] of await decodePack(Buffer.from(request.pack, 'base64'))) tree.blobs.put(hash, bytes);
     }
+    if (request.piece && tree?.blobs.putPiece) {
+      const { hash, offset, total, data } = request.piece;
+      tree.blobs.putPiece(hash, offset, await decodePiece(data, total - offset), total);
+    }
     clock.lap('parse');
     const loaded = await load(request, tree, clock);
-    if (!('session' in loaded)) return loaded;
-    return await runFiles(request, loaded, env, clock);
+    response = 'session' in loaded ? await runFiles(request, loaded, env, clock) : loaded;
   } catch (error) {
-    return faultResponse(error);
+    response = faultResponse(error);
   }
+  return response.status === 'need-blobs' && tree ? withPartial(response, tree.blobs) : response;
+}
+
+/** A need-blobs answer says how far the blobs arriving in pieces have come in this environment. */
+function withPartial(response: Extract<RunResponse, { status: 'need-blobs' }>, blobs: BlobSource): RunResponse {
+  const partial = Object.fromEntries(response.missing.map((h) => [h, blobs.partialBytes?.(h) ?? 0] as const).filter(([, held]) => held > 0));
+  return Object.keys(partial).length > 0 ? { ...response, partial } : response;
 }
 
 /** An error of the handler as its answer: blobs to send, or a crash the runner may retry unless it cannot help. */

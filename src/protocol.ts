@@ -159,6 +159,12 @@ export const RunRequestSchema = z.object({
     .optional(),
   /** Blobs the handler said it lacks, as one pack (base64); each verified against its hash on arrival. */
   pack: z.string().optional(),
+  /**
+   * One piece of a blob too large for one request even compressed (no bucket): `data` is the
+   * gzip-compressed bytes from `offset` (base64). The handler appends it to what it holds of that
+   * blob and stores the blob, checked against its hash, when the last piece has come.
+   */
+  piece: z.object({ hash: HashSchema, offset: z.number().int().nonnegative(), total: z.number().int().positive(), data: z.string() }).optional(),
   changedFiles: z.array(z.string()).optional(),
   sourcesRelatedToTestsInChangedFiles: z.array(z.string()).optional(),
 });
@@ -268,6 +274,8 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     protocolVersion: z.literal(PROTOCOL_VERSION),
     status: z.literal('need-blobs'),
     missing: z.array(HashSchema),
+    /** Of the missing blobs that arrive in pieces, how many bytes this environment holds already. */
+    partial: z.record(HashSchema, z.number().int().nonnegative()).optional(),
   }),
   z.object({
     /** The handler itself failed (bad request, broken runtime): an infrastructure fault. */

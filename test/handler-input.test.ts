@@ -211,3 +211,25 @@ describe('the Lambda entry point', () => {
     expect(response.error.message).toMatch(/Invalid project description[\s\S]*must not contain ".."/);
   });
 });
+
+test('a blob in pieces enters the store only whole and matching its hash; a piece out of place changes nothing', () => {
+  const bytes = crypto.randomBytes(1000);
+  const id = crypto.createHash('sha256').update(bytes).digest('hex');
+  expect(store.putPiece(id, 0, bytes.subarray(0, 400), bytes.length)).toBe(400);
+  // (sent twice, or meant for another environment: the holder says where it stands)
+  expect(store.putPiece(id, 0, bytes.subarray(0, 400), bytes.length)).toBe(400);
+  expect(store.putPiece(id, 700, bytes.subarray(700), bytes.length)).toBe(400);
+  expect(store.partialBytes(id)).toBe(400);
+  expect(store.pathOf(id)).toBeUndefined();
+  expect(() => store.putPiece(id, 400, Buffer.alloc(700), bytes.length)).toThrow(/past its size 1000/);
+  expect(store.putPiece(id, 400, bytes.subarray(400), bytes.length)).toBe(1000);
+  expect(fs.readFileSync(store.pathOf(id)!)).toEqual(bytes);
+  expect(store.partialBytes(id)).toBe(0);
+  // the last piece of wrong bytes: refused, and nothing of it kept
+  const other = crypto.randomBytes(10);
+  const otherId = hash('not these bytes');
+  store.putPiece(otherId, 0, other.subarray(0, 5), 10);
+  expect(() => store.putPiece(otherId, 5, other.subarray(5), 10)).toThrow(/does not match its content/);
+  expect(store.pathOf(otherId)).toBeUndefined();
+  expect(store.partialBytes(otherId)).toBe(0);
+});

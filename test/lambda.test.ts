@@ -7,6 +7,7 @@
  * third-party emulator, as a reference.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { consumerProject } from './support/pack';
@@ -115,6 +116,37 @@ test('a second run ships nothing new, sends its small files together (Jest timed
   // the three files came back in fewer answers than files
   expect(answers.filter((a) => /^pass:(batch|completed|failed)$/.test(a)).length).toBeLessThan(3);
   expect(comparable(ours)).toEqual(comparable(reference));
+});
+
+test('without a bucket, files too large for one request even compressed travel in pieces: read whole by a test, or unread', () => {
+  const cwd = path.join(project, 'big');
+  fs.mkdirSync(path.join(cwd, 'test'), { recursive: true });
+  fs.writeFileSync(path.join(cwd, 'jest.config.js'), "module.exports = { runner: 'remote-lambda', testEnvironment: 'node' };\n");
+  // random bytes do not compress: 14 MB a test reads (3 pieces or more), 9 MB nothing reads (a
+  // native binary of a compiler, say)
+  const blob = crypto.randomBytes(14 * 1024 * 1024);
+  fs.writeFileSync(path.join(cwd, 'test', 'blob.bin'), blob);
+  fs.writeFileSync(path.join(cwd, 'unread.bin'), crypto.randomBytes(9 * 1024 * 1024));
+  const digest = crypto.createHash('sha256').update(blob).digest('hex');
+  fs.writeFileSync(
+    path.join(cwd, 'test', 'big.test.js'),
+    "const crypto = require('crypto');\nconst fs = require('fs');\n" +
+      `test('the whole blob arrived', () => {\n  expect(crypto.createHash('sha256').update(fs.readFileSync(__dirname + '/blob.bin')).digest('hex')).toBe('${digest}');\n});\n`,
+  );
+  const reference = runJest(cwd, { runner: 'default' });
+  const before = limits.log().length;
+  const ours = runJest(cwd, { runner: 'remote-lambda', env: lambdaEnv });
+  expect(reference.json.numPassedTests).toBe(1);
+  expect(comparable(ours)).toEqual(comparable(reference));
+  // 23 MB in pieces of about 4.4 MB: at least 6 rounds of need-blobs, none refused for its size
+  expect(
+    limits
+      .log()
+      .slice(before)
+      .filter((l) => l === 'pass:need-blobs').length,
+  ).toBeGreaterThanOrEqual(6);
+  expect(limits.log().filter((l) => l.endsWith('too-large'))).toEqual([]);
+  expect(ours.stderr).toMatch(/shipped (2[3-9]|[3-9]\d)\.\d MB inline/);
 });
 
 test('a function that does not exist, with fallback "fail": every file fails once with the fix', () => {

@@ -41,8 +41,9 @@ class BatchRun {
   pending: DispatchItem[];
   readonly #options: DispatchOptions;
   #sendProject = false;
-  #supplied: Pick<RunRequest, 'pack'> = {};
+  #supplied: Pick<RunRequest, 'pack' | 'piece'> = {};
   #lastMissing = Infinity;
+  #lastHeld = 0;
   #stalls = 0;
 
   constructor(batch: DispatchItem[], options: DispatchOptions) {
@@ -53,6 +54,7 @@ class BatchRun {
   /** The next attempt may land on another container, with other blobs. */
   restart(): void {
     this.#lastMissing = Infinity;
+    this.#lastHeld = 0;
     this.#stalls = 0;
   }
 
@@ -98,7 +100,7 @@ class BatchRun {
         this.#sendProject = true;
         return false;
       case 'need-blobs':
-        await this.#supply(request, response.missing);
+        await this.#supply(request, response.missing, response.partial ?? {});
         return false;
       case 'crashed':
         // (a final fault of the handler, such as a store it may not read, stops every file alike,
@@ -137,15 +139,18 @@ class BatchRun {
    * rounds as the payload limit needs, as long as every round makes progress. (Another container
    * than the one supplied may answer next: allow a few rounds without progress.)
    */
-  async #supply(request: RunRequest, missing: string[]): Promise<void> {
-    this.#stalls = missing.length >= this.#lastMissing ? this.#stalls + 1 : 0;
+  async #supply(request: RunRequest, missing: string[], partial: Record<string, number>): Promise<void> {
+    // (progress: fewer blobs missing, or more bytes of those that come in pieces)
+    const held = Object.values(partial).reduce((sum, n) => sum + n, 0);
+    this.#stalls = missing.length >= this.#lastMissing && held <= this.#lastHeld ? this.#stalls + 1 : 0;
     const delivery = this.#options.delivery;
     if (!delivery?.supply || this.#stalls > MAX_STALLED_ROUNDS) {
       throw new TransportError(`The handler still lacks ${missing.length} blob(s) after they were shipped ${this.#stalls} time(s).`, true);
     }
     this.#lastMissing = missing.length;
-    const { pack: _previous, ...bare } = request;
-    this.#supplied = await delivery.supply(bare, missing);
+    this.#lastHeld = held;
+    const { pack: _pack, piece: _piece, ...bare } = request;
+    this.#supplied = await delivery.supply(bare, missing, partial);
   }
 
   async #finish(item: DispatchItem, response: FileResponse, events: TestEvent[]): Promise<void> {

@@ -16,6 +16,10 @@ export interface BlobSource {
   put(hash: Hash, bytes: Buffer): void;
   /** Drops every blob not in `keep` (a cache making room); returns the bytes freed. */
   prune?(keep: ReadonlySet<Hash>): number;
+  /** Adds one piece of a blob too large for one request; returns the bytes of it now held. */
+  putPiece?(hash: Hash, offset: number, bytes: Buffer, total: number): number;
+  /** Bytes held of a blob that is arriving in pieces (0 when none). */
+  partialBytes?(hash: Hash): number;
 }
 
 /** What one delivery moved, for the summary line. */
@@ -68,6 +72,34 @@ export class LocalBlobStore implements BlobSource {
     writeFileAtomic.sync(target, bytes, { fsync: false });
   }
 
+  partialBytes(hash: Hash): number {
+    try {
+      return fs.statSync(this.#partialPath(hash)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Appends the piece when it starts where the held bytes end (a piece meant for another
+   * environment, or sent twice, changes nothing: the answer's `partial` says where to go on); the
+   * blob enters the store when its last byte has come and its hash matches.
+   */
+  putPiece(hash: Hash, offset: number, bytes: Buffer, total: number): number {
+    if (this.pathOf(hash)) return total;
+    const file = this.#partialPath(hash);
+    const held = this.partialBytes(hash);
+    if (offset !== held) return held;
+    if (offset + bytes.length > total) throw new Error(`A piece of blob ${hash} ends at ${offset + bytes.length}, past its size ${total}; refusing it.`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.appendFileSync(file, bytes);
+    if (offset + bytes.length < total) return offset + bytes.length;
+    const whole = fs.readFileSync(file);
+    fs.rmSync(file, { force: true });
+    this.put(hash, whole);
+    return total;
+  }
+
   /** A blob's bytes, e.g. for sending inline. */
   read(hash: Hash): Buffer {
     const p = this.pathOf(hash);
@@ -94,6 +126,11 @@ export class LocalBlobStore implements BlobSource {
 
   #path(hash: Hash): string {
     return path.join(this.dir, hash.slice(0, 2), hash);
+  }
+
+  // (beside the two-character shards; prune treats it as one: a partial blob not kept goes too)
+  #partialPath(hash: Hash): string {
+    return path.join(this.dir, 'partial', hash);
   }
 }
 

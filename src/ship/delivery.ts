@@ -38,11 +38,11 @@ export interface Delivery {
   ship(project: ShippableProject, progress?: Progress): Promise<ShipStats>;
   /**
    * The remote side lacks `missing` (a cold container): makes them reachable for the next attempt
-   * of `request` and returns what to add to it: an inline pack of as many as fit, or nothing after
-   * putting them (back) into the shared store. Throws a TransportError when nothing can be made to
-   * fit. Absent where the remote side shares this disk.
+   * of `request` and returns what to add to it: an inline pack of as many as fit, or the next piece
+   * of one too large for a request (`partial`: how much of it the remote side holds), or nothing
+   * after putting them (back) into the shared store. Absent where the remote side shares this disk.
    */
-  supply?(request: RunRequest, missing: Hash[]): Promise<Pick<RunRequest, 'pack'>>;
+  supply?(request: RunRequest, missing: Hash[], partial?: Record<Hash, number>): Promise<Pick<RunRequest, 'pack' | 'piece'>>;
 }
 
 export function noDeliveryStats(): DeliveryStats {

@@ -73,6 +73,19 @@ function unframe(raw: Buffer): Array<[Hash, Buffer]> {
   return out;
 }
 
+/** One piece of a blob too large for one request (the bytes from some offset), as it travels: gzip, base64. */
+export function encodePiece(bytes: Buffer): string {
+  return zlib.gzipSync(bytes, { level: zlib.constants.Z_BEST_SPEED }).toString('base64');
+}
+
+export async function decodePiece(data: string, maxBytes: number): Promise<Buffer> {
+  try {
+    return await gunzip(Buffer.from(data, 'base64'), { maxOutputLength: maxBytes });
+  } catch (error) {
+    throw new ProtocolError(`A piece of a blob does not inflate to at most ${maxBytes} bytes: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Groups a manifest's blobs the way they travel: the files under each of `manifest.packDirs`
  * (the longest matching directory wins) form one pack; every other blob travels alone.

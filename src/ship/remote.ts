@@ -12,10 +12,9 @@ import { LAMBDA_PAYLOAD_LIMIT_BYTES, type Hash, type Manifest, type RunRequest, 
 import type { Progress } from '../results/progress';
 import { NO_SHIP_STATS, type ShipStats } from './blob-store';
 import { noDeliveryStats, type Delivery, type ShippableProject } from './delivery';
-import { encodePackSync, packsOf, singlePacks } from './pack';
+import { encodePackSync, encodePiece, packsOf, singlePacks } from './pack';
 import { S3PackStore } from './s3-upload';
 import { sha256 } from './sha256';
-import { mb } from './sizes';
 
 /** Room kept for the JSON envelope around inline blobs. */
 const PAYLOAD_MARGIN_BYTES = 64 * 1024;
@@ -33,6 +32,8 @@ export class RemoteDelivery implements Delivery {
   readonly #ownBlobs = new Map<Hash, Buffer>();
   /** Packs put back into the bucket after a container found them missing. */
   readonly #putBack = new Set<Hash>();
+  /** Blobs that do not fit one request even compressed: they travel in pieces. */
+  readonly #inPieces = new Set<Hash>();
   /** Project key -> the full manifest and the runner's own blobs it needs. */
   readonly #projects = new Map<Hash, { manifest: Manifest; own: Hash[] }>();
 
@@ -57,13 +58,13 @@ export class RemoteDelivery implements Delivery {
     return { newBlobs: uploaded.uploaded, newBytes: uploaded.uploadedBytes, cachedBlobs: uploaded.present, cachedBytes: uploaded.presentBytes };
   }
 
-  async supply(request: RunRequest, missing: Hash[]): Promise<Pick<RunRequest, 'pack'>> {
+  async supply(request: RunRequest, missing: Hash[], partial: Record<Hash, number> = {}): Promise<Pick<RunRequest, 'pack' | 'piece'>> {
     const known = this.#projects.get(request.projectKey);
     if (!known) throw new TransportError(`The handler asked for blobs of a project this run does not know (${request.projectKey}).`, false);
     if (!this.#s3) {
-      const pack = this.#inlinePack(request, missing);
-      this.stats.inlineBytes += pack.length;
-      return { pack };
+      const inline = this.#inline(request, missing, partial);
+      this.stats.inlineBytes += inline.pack?.length ?? inline.piece?.data.length ?? 0;
+      return inline;
     }
     // The bucket lost them (a lifecycle rule, a cleaned prefix): put them back and ask again.
     const wanted = new Set(missing);
@@ -92,13 +93,16 @@ export class RemoteDelivery implements Delivery {
 
   /**
    * As many of `missing` as fit beside `request` in one invocation, as one compressed pack: built
-   * from a raw-byte cap, then shrunk until its base64 fits what the 6 MB limit leaves.
+   * from a raw-byte cap, then shrunk until its base64 fits what the 6 MB limit leaves. A blob that
+   * does not fit alone even compressed (a native binary, a big fixture) travels in pieces instead,
+   * one per request, each going on from where the environment says it has come (`partial`); the
+   * blobs that fit go first.
    */
-  #inlinePack(request: RunRequest, missing: Hash[]): string {
+  #inline(request: RunRequest, missing: Hash[], partial: Record<Hash, number>): Pick<RunRequest, 'pack' | 'piece'> {
     const budget = LAMBDA_PAYLOAD_LIMIT_BYTES - PAYLOAD_MARGIN_BYTES - Buffer.byteLength(JSON.stringify(request));
-    const unique = [...new Set(missing)];
+    const unique = [...new Set(missing)].filter((h) => !this.#inPieces.has(h));
     let cap = INLINE_RAW_CAP_BYTES;
-    for (;;) {
+    while (unique.length > 0) {
       const chosen: Array<[Hash, Buffer]> = [];
       let raw = 0;
       for (const hash of unique) {
@@ -108,16 +112,28 @@ export class RemoteDelivery implements Delivery {
         raw += size;
       }
       const base64 = encodePackSync(chosen, zlib.constants.Z_BEST_SPEED).toString('base64');
-      if (base64.length <= budget) return base64;
+      if (base64.length <= budget) return { pack: base64 };
       if (chosen.length === 1) {
-        const [hash] = chosen[0]!;
-        throw new TransportError(
-          `${this.#sources.get(hash) ?? hash} is ${mb(raw)} and does not fit inside one Lambda request (6 MB) even compressed.\n` +
-            'Set the "bucket" option (JEST_REMOTE_LAMBDA_BUCKET) so blobs travel through S3, or leave the file out with "exclude" if no test reads it.',
-          false,
-        );
+        this.#inPieces.add(chosen[0]![0]);
+        unique.shift();
+        cap = INLINE_RAW_CAP_BYTES;
+        continue;
       }
       cap = Math.max(1, Math.floor(raw * (budget / base64.length) * 0.9));
+    }
+    const hash = missing.find((h) => this.#inPieces.has(h))!;
+    return { piece: this.#piece(hash, partial[hash] ?? 0, budget) };
+  }
+
+  /** The piece of a blob from `offset` that fits `budget` bytes of base64 (raw bytes, since what does not fit compressed hardly compresses). */
+  #piece(hash: Hash, offset: number, budget: number): NonNullable<RunRequest['piece']> {
+    const bytes = this.#read(hash);
+    // base64 is 4/3 of its input; gzip adds a few bytes per 16 KB block to what does not compress
+    let size = Math.floor(((budget * 3) / 4) * 0.98);
+    for (;;) {
+      const data = encodePiece(bytes.subarray(offset, offset + size));
+      if (data.length <= budget) return { hash, offset, total: bytes.length, data };
+      size = Math.floor(size * 0.9);
     }
   }
 

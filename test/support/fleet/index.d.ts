@@ -66,6 +66,8 @@ export interface FleetStats {
   throttled: { concurrency: number; burst: number; injected: number };
   coldStarts: number;
   initDurationsMs: number[];
+  /** Each answered invocation, in order: its environment, cold or warm, handler time (ms), handler status (or the outcome). */
+  invocationTimes: Array<{ env: number; cold: boolean; ms: number; status: string }>;
   started: number;
   ended: Record<string, number>;
   outcomes: Record<string, number>;

@@ -75,6 +75,8 @@ class Fleet {
       throttled: { concurrency: 0, burst: 0, injected: 0 },
       coldStarts: 0,
       initDurationsMs: [],
+      /** Each answered invocation, in order: its environment, cold or warm, handler time, handler status. */
+      invocationTimes: [],
       started: 0,
       ended: {},
       outcomes: {},
@@ -385,6 +387,7 @@ class Fleet {
     const line = `${cold ? 'cold' : 'warm'} env=${env.id} ${outcome.kind}${handlerStatus ? `:${handlerStatus}` : ''}${fault !== 'pass' ? ` fault=${fault}` : ''}`;
     this.record(line);
     this.stats.outcomes[outcome.kind] = (this.stats.outcomes[outcome.kind] ?? 0) + 1;
+    this.stats.invocationTimes.push({ env: env.id, cold, ms: Math.round(outcome.durationMs ?? 0), status: handlerStatus ?? outcome.kind });
     const log = [
       cold ? `INIT_START Runtime Version: nodejs:${NODE_MAJOR}.fleet\tRuntime Version ARN: arn:aws:lambda:${this.o.region}::runtime:fleet\n` : '',
       `START RequestId: ${requestId} Version: $LATEST\n`,
