@@ -34,7 +34,7 @@ test('the troubleshooting section quotes messages the code really prints', () =>
     'is throttled (429 TooManyRequests)',
     'runs a handler of protocol',
     'this file exists on this machine but was not shipped with the test:',
-    'does not fit inside one Lambda request (6 MB) even compressed.',
+    'Lambda accepts 6 MB per invocation.',
     'a Lambda response holds at most 6 MB.',
     '(its blobs and the tree made from them), but only',
     'Could not ${what} the shared store',

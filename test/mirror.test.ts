@@ -5,6 +5,7 @@ import path from 'node:path';
 import { buildMirror } from '../src/mirror/walk';
 import { HashCache } from '../src/mirror/hash-cache';
 import { packKey, packsOf } from '../src/ship/pack';
+import { familyOf } from '../src/mirror/platform';
 
 let work: string;
 beforeEach(() => {
@@ -99,4 +100,17 @@ test("pnpm's layout: packages reached through links into node_modules/.pnpm are 
     { path: 'node_modules/.pnpm/jest-circus@30/node_modules/jest-snapshot', target: '../../jest-snapshot@30/node_modules/jest-snapshot' },
     { path: 'node_modules/jest-circus', target: '.pnpm/jest-circus@30/node_modules/jest-circus' },
   ]);
+});
+
+test("a platform package's sibling is of its own family, not another optional dependency of the same parent", () => {
+  const same = (a: string, b: string) => familyOf(a) === familyOf(b);
+  expect(same('@swc/core-darwin-arm64', '@swc/core-linux-x64-gnu')).toBe(true);
+  expect(same('@esbuild/darwin-arm64', '@esbuild/linux-x64')).toBe(true);
+  expect(same('@unrs/resolver-binding-darwin-arm64', '@unrs/resolver-binding-linux-arm64-gnu')).toBe(true);
+  expect(same('lightningcss-darwin-arm64', 'lightningcss-linux-x64-musl')).toBe(true);
+  expect(same('@img/sharp-darwin-arm64', '@img/sharp-linux-x64')).toBe(true);
+  expect(same('@next/swc-win32-x64-msvc', '@next/swc-linux-x64-gnu')).toBe(true);
+  // rollup lists fsevents beside its own binaries; swc's families differ from each other too
+  expect(same('fsevents', '@rollup/rollup-linux-x64-gnu')).toBe(false);
+  expect(same('@swc/core-darwin-arm64', '@swc/html-linux-x64-gnu')).toBe(false);
 });

@@ -33,6 +33,7 @@ interface PackageInfo {
   os?: string[];
   cpu?: string[];
   libc?: string[];
+  dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
 }
 
@@ -56,6 +57,11 @@ export interface Retargeted {
   replaced: Replacement[];
   /** Packages of another platform with no sibling for the function. */
   unresolved: string[];
+  /**
+   * Optional dependencies for another platform only, with no sibling for the function (fsevents):
+   * left out of the tree, as an install on the function's platform would leave them out.
+   */
+  omitted: string[];
   /** Native files built for another platform that no replacement covers. */
   binaries: ForeignBinary[];
 }
@@ -114,6 +120,7 @@ export async function retarget(
   const foreign = foreignPackages(mirror, targets);
   const replaced: Replacement[] = [];
   const unresolved: string[] = [];
+  const omitted: string[] = [];
   const files = new Map(mirror.manifest.files.map((f) => [f.path, f]));
   const links = new Map(mirror.manifest.links.map((l) => [l.path, l]));
   const packDirs = new Set(mirror.manifest.packDirs ?? []);
@@ -134,7 +141,8 @@ export async function retarget(
       if (!fetched.has(key)) fetched.set(key, await sibling(name, info.version ?? '', all, target, context));
       const extracted = fetched.get(key);
       if (!extracted) {
-        if (!unresolved.includes(id)) unresolved.push(id);
+        const list = optionalEverywhere(name, all) && !targets.some((t) => runsOn(info, t)) ? omitted : unresolved;
+        if (!list.includes(id)) list.push(id);
         continue;
       }
       const replacement = JSON.parse(fs.readFileSync(path.join(extracted, 'package.json'), 'utf8')) as PackageInfo;
@@ -159,7 +167,7 @@ export async function retarget(
     ...(packDirs.size > 0 ? { packDirs: [...packDirs].sort() } : {}),
   };
   const out = { ...mirror, manifest, sources };
-  return { mirror: out, replaced, unresolved, binaries: foreignBinaries(out, targets, foreign) };
+  return { mirror: out, replaced, unresolved, omitted, binaries: foreignBinaries(out, targets, foreign) };
 }
 
 /**
@@ -187,12 +195,40 @@ async function sibling(
     if (!(name in optional)) continue;
     for (const [other, range] of Object.entries(optional)) if (other !== name) candidates.set(other, /^\d/.test(range) ? range : version);
   }
-  for (const candidate of [...candidates.keys()].filter((c) => namedFor(c, target)).sort((a, b) => score(b) - score(a))) {
+  // (a parent's other optional packages may be of another family: rollup lists fsevents beside its own binaries)
+  const family = familyOf(name);
+  for (const candidate of [...candidates.keys()].filter((c) => namedFor(c, target) && familyOf(c) === family).sort((a, b) => score(b) - score(a))) {
     const dir = await fetchPackage(candidate, candidates.get(candidate)!, context);
     const info = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageInfo;
     if (runsOn(info, target)) return dir;
   }
   return undefined;
+}
+
+/** Whether every package that depends on `name` lists it as optional (its absence is expected). */
+function optionalEverywhere(name: string, all: Map<string, PackageInfo>): boolean {
+  let listed = false;
+  for (const info of all.values()) {
+    if (info.optionalDependencies && name in info.optionalDependencies) listed = true;
+    else if (info.dependencies && name in info.dependencies) return false;
+  }
+  return listed;
+}
+
+const PLATFORM_TOKENS = new Set(
+  'darwin linux win32 windows freebsd openbsd netbsd android sunos aix x64 x86_64 amd64 ia32 x86 arm arm64 aarch64 armv7 universal riscv64 ppc64 ppc64le s390x loong64 mips64el wasm32 gnu glibc musl msvc gnueabihf musleabihf eabi'.split(
+    ' ',
+  ),
+);
+
+/** A platform package's name without its platform: `@swc/core-darwin-arm64` and `@swc/core-linux-x64-gnu` are both `@swc/core`. */
+export function familyOf(name: string): string {
+  const slash = name.startsWith('@') ? name.indexOf('/') + 1 : 0;
+  const rest = name
+    .slice(slash)
+    .split('-')
+    .filter((t) => !PLATFORM_TOKENS.has(t.toLowerCase()));
+  return `${name.slice(0, slash)}${rest.join('-')}`;
 }
 
 const ARCH_TOKENS: Record<string, string[]> = { x64: ['x64', 'x86_64', 'amd64'], arm64: ['arm64', 'aarch64'] };

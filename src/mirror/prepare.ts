@@ -209,6 +209,11 @@ function platformWarnings(r: Retargeted, targets: TargetPlatform[]): string[] {
     const list = [...bySource].map(([from, to]) => `${from} -> ${to.join(' and ')}`);
     lines.push(`remote-lambda: platform packages shipped for the function (${where}) in place of this machine's: ${list.join(', ')}.`);
   }
+  if (r.omitted.length > 0) {
+    lines.push(
+      `remote-lambda: left out for the function (${where}), as an install there would: ${r.omitted.join(', ')} (optional, for this machine's platform only).`,
+    );
+  }
   if (r.unresolved.length > 0) {
     lines.push(
       `remote-lambda: warning: installed for this machine's platform, with no package for the function's (${where}): ${r.unresolved.join(', ')}. ` +
