@@ -34,6 +34,7 @@ export class RemoteDelivery implements Delivery {
   readonly #putBack = new Set<Hash>();
   /** Blobs that do not fit one request even compressed: they travel in pieces. */
   readonly #inPieces = new Set<Hash>();
+  #inPiecesNow: { hash: Hash; bytes: Buffer } | undefined;
   /** Project key -> the full manifest and the runner's own blobs it needs. */
   readonly #projects = new Map<Hash, { manifest: Manifest; own: Hash[] }>();
 
@@ -127,7 +128,9 @@ export class RemoteDelivery implements Delivery {
 
   /** The piece of a blob from `offset` that fits `budget` bytes of base64 (raw bytes, since what does not fit compressed hardly compresses). */
   #piece(hash: Hash, offset: number, budget: number): NonNullable<RunRequest['piece']> {
-    const bytes = this.#read(hash);
+    // (read and checked once for all its pieces, not once per piece)
+    if (this.#inPiecesNow?.hash !== hash) this.#inPiecesNow = { hash, bytes: this.#read(hash) };
+    const { bytes } = this.#inPiecesNow;
     // base64 is 4/3 of its input; gzip adds a few bytes per 16 KB block to what does not compress
     let size = Math.floor(((budget * 3) / 4) * 0.98);
     for (;;) {
