@@ -9,13 +9,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const REPORTER = path.join(__dirname, 'watch-reporter.js');
+const IDLE_PLUGIN = path.join(__dirname, 'watch-idle-plugin.js');
 // (a first run on Lambda ships and starts cold environments: minutes on a loaded 2-core machine)
 const RUN_TIMEOUT_MS = 240_000;
 /** More slow files than workers: an interruption leaves some of them unstarted. */
 export const SLOW_FILES = 5;
 
 export type WatchRecord = {
-  type: 'start' | 'complete';
+  type: 'start' | 'complete' | 'idle';
   interrupted?: boolean;
   numTotalTests?: number;
   numFailedTests?: number;
@@ -28,7 +29,10 @@ function writeProject(dir: string, nodeModules: string): void {
   fs.mkdirSync(path.join(dir, '.git'));
   fs.symlinkSync(nodeModules, path.join(dir, 'node_modules'));
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'watch-app', private: true }));
-  fs.writeFileSync(path.join(dir, 'jest.config.js'), "module.exports = { runner: 'remote-lambda', testEnvironment: 'node' };\n");
+  fs.writeFileSync(
+    path.join(dir, 'jest.config.js'),
+    `module.exports = { runner: 'remote-lambda', testEnvironment: 'node', watchPlugins: [${JSON.stringify(IDLE_PLUGIN)}] };\n`,
+  );
   fs.writeFileSync(path.join(dir, 'src', 'calc.js'), 'exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b;\n');
   fs.writeFileSync(
     path.join(dir, 'test', 'calc.test.js'),
@@ -93,6 +97,7 @@ export async function watchScenario(
   };
   const completes = (r: WatchRecord[]) => r.filter((x) => x.type === 'complete');
   const starts = (r: WatchRecord[]) => r.filter((x) => x.type === 'start');
+  const idles = (r: WatchRecord[]) => r.filter((x) => x.type === 'idle');
   try {
     await until('first run', (r) => completes(r).length === 1);
     // a bug: the run after the edit fails one test
@@ -105,7 +110,8 @@ export async function watchScenario(
     await new Promise((r) => setTimeout(r, 700));
     child.stdin.write('\r');
     await until('the interrupted run to end', (r) => completes(r).length === 3);
-    await new Promise((r) => setTimeout(r, 300));
+    // (Enter while Jest still counts the run as running would only interrupt it again)
+    await until('Jest to take keys again', (r) => idles(r).length === 3);
     child.stdin.write('\r');
     await until('a run after the interruption', (r) => completes(r).length === 4);
     return { records: records(), stderr };
@@ -118,6 +124,7 @@ export async function watchScenario(
 
 /** What must match between the runners: statuses and first lines of failures, paths relative. */
 export const comparableRun = (record: WatchRecord, dir: string) => ({
+  interrupted: record.interrupted,
   numTotalTests: record.numTotalTests,
   numFailedTests: record.numFailedTests,
   files: record.files!.map((f) => ({ path: path.relative(dir, f.path), tests: f.tests })),
