@@ -32,7 +32,7 @@ let workDir: { dir: string; store: LocalBlobStore; root: string } | undefined;
 function work(): NonNullable<typeof workDir> {
   if (!workDir) {
     const dir = process.env.JEST_REMOTE_LAMBDA_WORK_DIR ?? '/tmp/jrl';
-    workDir = { dir, store: new LocalBlobStore(path.join(dir, 'store')), root: path.join(dir, 'root') };
+    workDir = { dir, store: new LocalBlobStore(path.join(dir, 'store'), { ownedByThisProcess: true }), root: path.join(dir, 'root') };
   }
   return workDir;
 }

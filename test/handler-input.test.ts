@@ -102,6 +102,26 @@ test('materialize makes the tree exactly the manifest: keeps, restores and remov
   expect(fs.readFileSync(store.pathOf(hash('hello'))!, 'utf8')).toBe('hello');
 });
 
+test("a Lambda environment's own store checks a warm tree without a stat per blob, and forgets what it prunes", () => {
+  const owned = new LocalBlobStore(path.join(work, 'owned-blobs'), { ownedByThisProcess: true });
+  const files = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}.txt`, hash: hash(`content ${i}`), size: 9 }));
+  for (let i = 0; i < files.length; i++) owned.put(files[i]!.hash, Buffer.from(`content ${i}`));
+  const manifest = manifestWith(files);
+  const ownedRoot = path.join(work, 'owned-root');
+  const options = { allowExternalLinks: false, statePath: path.join(work, 'owned.state.json') };
+  expect(materialize(ownedRoot, manifest, owned, options)).toMatchObject({ written: 50 });
+  const exists = jest.spyOn(fs, 'existsSync');
+  try {
+    expect(materialize(ownedRoot, manifest, owned, options)).toMatchObject({ written: 0, kept: 50 });
+    expect(exists.mock.calls.filter(([p]) => String(p).startsWith(owned.dir))).toEqual([]);
+  } finally {
+    exists.mockRestore();
+  }
+  owned.prune(new Set(files.slice(1).map((f) => f.hash)));
+  expect(owned.pathOf(files[0]!.hash)).toBeUndefined();
+  expect(owned.pathOf(files[1]!.hash)).toBeDefined();
+});
+
 test('responses round-trip through their schema unchanged', () => {
   const response = {
     protocolVersion: PROTOCOL_VERSION,

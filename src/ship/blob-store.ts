@@ -34,14 +34,23 @@ export const NO_SHIP_STATS: Readonly<ShipStats> = Object.freeze({ newBlobs: 0, n
 
 export class LocalBlobStore implements BlobSource {
   readonly dir: string;
+  /**
+   * Blobs seen in the store, when it is this process's alone (a Lambda environment's /tmp): a warm
+   * environment then checks a 12,000-file project against its store without a stat per file.
+   */
+  readonly #present: Set<Hash> | undefined;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: { ownedByThisProcess?: boolean } = {}) {
     this.dir = dir;
+    this.#present = options.ownedByThisProcess ? new Set() : undefined;
   }
 
   pathOf(hash: Hash): string | undefined {
     const p = this.#path(hash);
-    return fs.existsSync(p) ? p : undefined;
+    if (this.#present?.has(hash)) return p;
+    if (!fs.existsSync(p)) return undefined;
+    this.#present?.add(hash);
+    return p;
   }
 
   /** Copies in every blob the store lacks; `sources` maps hash -> a local file with those bytes. */
@@ -113,6 +122,7 @@ export class LocalBlobStore implements BlobSource {
       for (const name of readdirOrEmpty(path.join(this.dir, shard))) {
         if (keep.has(name)) continue;
         const file = path.join(this.dir, shard, name);
+        this.#present?.delete(name);
         try {
           freed += fs.statSync(file).size;
           fs.rmSync(file, { force: true });
