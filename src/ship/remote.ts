@@ -103,13 +103,16 @@ export class RemoteDelivery implements Delivery {
     const budget = LAMBDA_PAYLOAD_LIMIT_BYTES - PAYLOAD_MARGIN_BYTES - Buffer.byteLength(JSON.stringify(request));
     const unique = [...new Set(missing)].filter((h) => !this.#inPieces.has(h));
     let cap = INLINE_RAW_CAP_BYTES;
+    // (read and checked once, however many rounds it takes to find what fits)
+    const read = new Map<Hash, Buffer>();
+    const bytesOf = (hash: Hash) => read.get(hash) ?? read.set(hash, this.#read(hash)).get(hash)!;
     while (unique.length > 0) {
       const chosen: Array<[Hash, Buffer]> = [];
       let raw = 0;
       for (const hash of unique) {
         const size = this.#sizes.get(hash) ?? 0;
         if (chosen.length > 0 && raw + size > cap) continue;
-        chosen.push([hash, this.#read(hash)]);
+        chosen.push([hash, bytesOf(hash)]);
         raw += size;
       }
       const base64 = encodePackSync(chosen, zlib.constants.Z_BEST_SPEED).toString('base64');
@@ -135,8 +138,13 @@ export class RemoteDelivery implements Delivery {
     let size = Math.floor(((budget * 3) / 4) * 0.98);
     for (;;) {
       const data = encodePiece(bytes.subarray(offset, offset + size));
-      if (data.length <= budget) return { hash, offset, total: bytes.length, data };
-      size = Math.floor(size * 0.9);
+      if (data.length > budget) {
+        size = Math.floor(size * 0.9);
+        continue;
+      }
+      // (the last piece sent: the blob need not stay in memory for the rest of the run)
+      if (offset + size >= bytes.length) this.#inPiecesNow = undefined;
+      return { hash, offset, total: bytes.length, data };
     }
   }
 

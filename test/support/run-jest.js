@@ -18,7 +18,13 @@ const TIMING_KEYS = new Set(['duration', 'startAt', 'startTime', 'endTime', 'per
  */
 function runJest(cwd, options) {
   const call = prepare(cwd, options);
-  const child = spawnSync(process.execPath, call.args, { cwd, env: call.env, encoding: 'utf8', timeout: 900_000, maxBuffer: 256 * 1024 * 1024 });
+  const child = spawnSync(process.execPath, call.args, {
+    cwd,
+    env: call.env,
+    encoding: 'utf8',
+    timeout: Number(process.env.RUN_JEST_TIMEOUT_MS) || 900_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return call.collect(child.status, child.stdout, child.stderr);
 }
 
