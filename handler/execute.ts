@@ -21,6 +21,7 @@ import { mergeManifest } from '../src/ship/manifest-parts';
 import { decodePack, decodePiece, singlePacks } from '../src/ship/pack';
 import { fetchPacks } from '../src/ship/s3-fetch';
 import { applyEnv, underEnv } from './env';
+import { stamped } from './environment';
 import { host } from './host';
 import { PhaseClock } from './phases';
 import { JestSession, serializeError } from './session';
@@ -68,7 +69,7 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
   } catch (error) {
     response = faultResponse(error);
   }
-  return response.status === 'need-blobs' && tree ? withPartial(response, tree.blobs) : response;
+  return stamped(response.status === 'need-blobs' && tree ? withPartial(response, tree.blobs) : response);
 }
 
 /** A need-blobs answer says how far the blobs arriving in pieces have come in this environment. */

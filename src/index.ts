@@ -12,7 +12,7 @@ import type { Test, TestEvents } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import Emittery from 'emittery';
 import { connect, disconnect } from './backends/registry';
-import { dispatch, type DispatchItem } from './dispatch';
+import { dispatch, type DispatchItem, type RequestRecord } from './dispatch';
 import { LocalRuns } from './dispatch/local-runs';
 import { StoreAccessError, UnusableBackendError } from './errors';
 import { ProjectPreparer, type PreparedRun } from './mirror/prepare';
@@ -20,6 +20,7 @@ import { resolveRun } from './options';
 import type { ProcessOutput, TestEvent } from './protocol';
 import { createProgress } from './results/progress';
 import { RunReport } from './results/report';
+import { Timeline, timelineLine } from './results/timeline';
 
 export { defineRemoteLambdaOptions, type RemoteLambdaOptions } from './options';
 export { RemoteRunnerError } from './errors';
@@ -57,6 +58,8 @@ export default class RemoteLambdaRunner {
     if (settings.notice) process.stderr.write(`${settings.notice}\n`);
     const connection = connect(settings);
     const report = new RunReport(this.#events, settings, connection, started);
+    const timeline = settings.options.timeline ? new Timeline(settings.options.timeline, first.rootDir, started) : undefined;
+    report.timeline = timeline;
     const controller = new AbortController();
     watcher.on('change', (state) => state.interrupted && controller.abort());
     const common = {
@@ -71,6 +74,7 @@ export default class RemoteLambdaRunner {
       onEvent: (_item: unknown, event: TestEvent) => this.#events.emit(event.name, event.args as TestEvents[typeof event.name]),
       onRetry: () => report.retried(),
       onOutput: (output: ProcessOutput) => report.output(output),
+      onRequest: timeline && ((request: RequestRecord) => timeline.request(request)),
     };
     // On Lambda, some files may run here instead: runLocally, environmental failures, fallback.
     const local = settings.remote ? new LocalRuns(settings, globalConfig, first.rootDir, report, common) : undefined;
@@ -79,6 +83,7 @@ export default class RemoteLambdaRunner {
     try {
       const run = await prepareOrFallBack(preparer, local?.split(tests) ?? tests, local);
       await report.prepared(run, preparer);
+      timeline?.prepared({ mirror: preparer.timing.mirror, ship: preparer.timing.ship }, performance.now());
       await dispatch(run.items, {
         ...common,
         ...connection,
@@ -88,15 +93,27 @@ export default class RemoteLambdaRunner {
         // Tests in this very process: its CPU says nothing about reporting, and Jest's order stays.
         ...(settings.inBand ? { clientMsPerFile: 0 } : {}),
         signal: local ? AbortSignal.any([controller.signal, local.stopRemote.signal]) : controller.signal,
-        onStart: async (item) => (watcher.isInterrupted() ? controller.abort() : report.start(item)),
+        onStart: async (item) => {
+          timeline?.taken(item, performance.now());
+          return watcher.isInterrupted() ? controller.abort() : report.start(item);
+        },
         ...(local ? { onEvent: (item: DispatchItem, event: TestEvent) => local.event(item, event) } : {}),
-        onOutcome: (item, outcome) => (local ? local.outcome(item, outcome) : report.outcome(item, outcome)),
+        onOutcome: async (item, outcome) => {
+          const at = performance.now();
+          await (local ? local.outcome(item, outcome) : report.outcome(item, outcome));
+          const now = performance.now();
+          timeline?.outcome(item, outcome, now, now - at);
+        },
       });
       await local?.finish(run.items, controller.signal.aborted);
     } finally {
       await disconnect(connection, settings.watchMode);
     }
     report.finish({ silent: globalConfig.silent, json: globalConfig.json });
+    if (timeline) {
+      const totals = timeline.write();
+      if (!globalConfig.silent) process.stderr.write(`${timelineLine(timeline.file, totals)}\n`);
+    }
   }
 }
 

@@ -201,6 +201,14 @@ export const HostSchema = z.object({
 export type Host = z.infer<typeof HostSchema>;
 
 /**
+ * The execution environment that answered (a Lambda container, a local worker): its id, and how
+ * many files it had answered before this request (0: it was cold). For the run's timeline.
+ */
+export const EnvironmentSchema = z.object({ id: z.string(), pid: z.number().int().optional(), filesBefore: z.number().int().nonnegative() });
+export type Environment = z.infer<typeof EnvironmentSchema>;
+const answeredBy = { environment: EnvironmentSchema.optional() };
+
+/**
  * A file the run changed in its tree that belongs in the user's checkout: a snapshot file written,
  * updated or deleted, or a test file whose inline snapshots were rewritten. `content` is base64;
  * null means deleted.
@@ -236,6 +244,7 @@ const CompletedResponseSchema = z.object({
   timing: PhaseTimingSchema,
   host: HostSchema.optional(),
   output: ProcessOutputSchema.optional(),
+  ...answeredBy,
 });
 
 /** The test file could not run (Jest's `test-file-failure`): reported, never retried. */
@@ -247,6 +256,7 @@ const FailedResponseSchema = z.object({
   timing: PhaseTimingSchema,
   host: HostSchema.optional(),
   output: ProcessOutputSchema.optional(),
+  ...answeredBy,
 });
 
 export const FileResponseSchema = z.discriminatedUnion('status', [CompletedResponseSchema, FailedResponseSchema]);
@@ -265,10 +275,12 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     results: z.array(FileResponseSchema),
     stopped: SerializedErrorSchema.optional(),
     output: ProcessOutputSchema.optional(),
+    ...answeredBy,
   }),
   z.object({
     protocolVersion: z.literal(PROTOCOL_VERSION),
     status: z.literal('need-project'),
+    ...answeredBy,
   }),
   z.object({
     protocolVersion: z.literal(PROTOCOL_VERSION),
@@ -276,6 +288,7 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     missing: z.array(HashSchema),
     /** Of the missing blobs that arrive in pieces, how many bytes this environment holds already. */
     partial: z.record(HashSchema, z.number().int().nonnegative()).optional(),
+    ...answeredBy,
   }),
   z.object({
     /** The handler itself failed (bad request, broken runtime): an infrastructure fault. */
@@ -292,6 +305,7 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
      * read, a Jest it cannot load; the default) or only this request's (its answer cannot travel).
      */
     scope: z.enum(['function', 'request']).optional(),
+    ...answeredBy,
   }),
 ]);
 export type RunResponse = z.infer<typeof RunResponseSchema>;

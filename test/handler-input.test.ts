@@ -185,7 +185,13 @@ describe('the Lambda entry point', () => {
   });
 
   test('a project it lacks is asked for by its key', async () => {
-    expect(await handler(remoteRequest({}))).toEqual({ protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: [hash('{}')] });
+    expect(await handler(remoteRequest({}))).toEqual({
+      protocolVersion: PROTOCOL_VERSION,
+      status: 'need-blobs',
+      missing: [hash('{}')],
+      // (which environment answered, for the run's timeline)
+      environment: { id: expect.stringMatching(/^[0-9a-f]{8}$/), pid: process.pid, filesBefore: 0 },
+    });
   });
 
   test('an inline pack whose bytes do not match their hash is refused, and nothing is stored', async () => {

@@ -14,6 +14,7 @@ import { consumerProject } from './support/pack';
 import { startFleet } from './support/fleet';
 import { FUNCTION_NAME, startFaultProxy, startOffline, type FaultProxy, type Offline } from './support/offline';
 import { REPO, comparable, runJest } from './support/run-jest';
+import { readTimeline } from './support/timeline-check';
 
 let work: string;
 let project: string;
@@ -184,10 +185,23 @@ describe('faults between the runner and Lambda', () => {
   test('throttling, 5xx, resets, garbage and truncated answers are retried; results stay exact', async () => {
     const script = ['429', '500', '503', 'reset', 'garbage', 'truncated'];
     // one file at a time: the first file meets all six faults, then its seventh attempt passes
-    const { run, log } = await proxied(script, 'pass', { JEST_REMOTE_LAMBDA_CONCURRENCY: '1', JEST_REMOTE_LAMBDA_RETRIES: '6' });
+    const timeline = path.join(work, 'faults-timeline.json');
+    const { run, log } = await proxied(script, 'pass', {
+      JEST_REMOTE_LAMBDA_CONCURRENCY: '1',
+      JEST_REMOTE_LAMBDA_RETRIES: '6',
+      JEST_REMOTE_LAMBDA_TIMELINE: timeline,
+    });
     expect(log.slice(0, script.length)).toEqual(script);
     expect(run.stderr).toMatch(/3 file\(s\) on Lambda \([^)]*\), \d+ invocation\(s\)(?: \(\+1 ping\))?, 6 retries \(1 throttled\)/);
     expect(comparable(run)).toEqual(comparable(fixturesReference()));
+    // the timeline shows the six faults as their own events, the file they hit sent seven times,
+    // and the files on a Lambda environment's lane
+    const { events, files, laneNames, totals } = readTimeline(timeline, run.json);
+    expect(events.filter((e) => e.cat === 'fault')).toHaveLength(6);
+    expect(files.map((f) => f.args!.attempts).sort()).toEqual([1, 1, 7]);
+    expect(files.every((f) => laneNames.get(f.tid)!.startsWith('Lambda environment '))).toBe(true);
+    expect(totals).toMatchObject({ files: 3, faults: 6, retriedFiles: 1 });
+    expect(run.stderr).toContain('remote-lambda: timeline in ');
   });
 
   test('persistent throttling: each file is tried retries+1 times, then fails once saying what happened', async () => {

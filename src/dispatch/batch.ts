@@ -14,8 +14,8 @@ import type { DispatchItem, DispatchOptions } from './index';
 /** need-blobs rounds in a row that may leave as many blobs missing as before. */
 const MAX_STALLED_ROUNDS = 3;
 
-export async function runBatch(batch: DispatchItem[], options: DispatchOptions): Promise<void> {
-  const run = new BatchRun(batch, options);
+export async function runBatch(batch: DispatchItem[], options: DispatchOptions, lane = 0): Promise<void> {
+  const run = new BatchRun(batch, options, lane);
   let lastError: Error | undefined;
   for (let attempt = 0; attempt <= options.retries && run.pending.length > 0;) {
     if (options.signal.aborted) return;
@@ -46,9 +46,12 @@ class BatchRun {
   #lastHeld = 0;
   #stalls = 0;
 
-  constructor(batch: DispatchItem[], options: DispatchOptions) {
+  readonly #lane: number;
+
+  constructor(batch: DispatchItem[], options: DispatchOptions, lane: number) {
     this.pending = batch;
     this.#options = options;
+    this.#lane = lane;
   }
 
   /** The next attempt may land on another container, with other blobs. */
@@ -66,9 +69,18 @@ class BatchRun {
       // (Streamed events are per request: backends that stream run one file per request.)
       const events: TestEvent[] = [];
       const sentAt = performance.now();
-      const response = await this.#options.backend.invoke(request, { signal: this.#options.signal, onEvent: (e) => void events.push(e) });
+      const items = this.pending;
+      let response: RunResponse;
+      try {
+        response = await this.#options.backend.invoke(request, { signal: this.#options.signal, onEvent: (e) => void events.push(e) });
+      } catch (error) {
+        this.#options.onRequest?.({ backend: this.#options.backend.name, lane: this.#lane, items, sentAt, endedAt: performance.now(), error: error as Error });
+        throw error;
+      }
+      const endedAt = performance.now();
+      this.#options.onRequest?.({ backend: this.#options.backend.name, lane: this.#lane, items, sentAt, endedAt, response });
       // The whole request as this side saw it (transport included), for the per-file overhead figure.
-      const requestMs = Math.round((performance.now() - sentAt) * 100) / 100;
+      const requestMs = Math.round((endedAt - sentAt) * 100) / 100;
       if (await this.#answered(request, response, events, requestMs)) return;
     }
   }

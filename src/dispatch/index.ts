@@ -6,7 +6,16 @@
  * failure). No transport code lives here.
  */
 import type { Backend } from '../backends/types';
-import { MAX_FILES_PER_REQUEST, type FileWrite, type Host, type ProcessOutput, type ProjectPayload, type SerializedError, type TestEvent } from '../protocol';
+import {
+  MAX_FILES_PER_REQUEST,
+  type FileWrite,
+  type RunResponse,
+  type Host,
+  type ProcessOutput,
+  type ProjectPayload,
+  type SerializedError,
+  type TestEvent,
+} from '../protocol';
 import type { Delivery } from '../ship/delivery';
 import { runBatch } from './batch';
 import { ClientMeter } from './client-meter';
@@ -63,6 +72,20 @@ export interface DispatchOptions {
   onRetry?: (item: DispatchItem, error: Error) => void;
   /** What the remote process printed outside the tests' console (answered requests only). */
   onOutput?: (output: ProcessOutput) => void;
+  /** Each request as it ended, answered or not (the run's timeline). */
+  onRequest?: (request: RequestRecord) => void;
+}
+
+/** One request of a lane: which files, when (performance.now()), and its answer or fault. */
+export interface RequestRecord {
+  /** The backend's name ('lambda', 'local'): a Lambda run's files that run here go through both. */
+  backend: string;
+  lane: number;
+  items: DispatchItem[];
+  sentAt: number;
+  endedAt: number;
+  response?: RunResponse;
+  error?: Error;
 }
 
 export async function dispatch(items: DispatchItem[], options: DispatchOptions): Promise<void> {
@@ -76,10 +99,10 @@ export async function dispatch(items: DispatchItem[], options: DispatchOptions):
     },
   };
   const take = () => (options.signal.aborted ? [] : queue.take(client.load()));
-  const lane = async () => {
+  const lane = async (_: unknown, lane: number) => {
     for (let batch = take(); batch.length > 0; batch = take()) {
       for (const item of batch) await options.onStart(item);
-      await runBatch(batch, batchOptions);
+      await runBatch(batch, batchOptions, lane);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, lane));

@@ -95,6 +95,8 @@ function fixFor(key: string): string {
       return 'Use "local" (run the remaining files here when the function cannot be used) or "fail".';
     case 'bucket':
       return 'Use the name of an existing S3 bucket, e.g. "my-team-jest-cache" (not an ARN or s3:// URL).';
+    case 'timeline':
+      return 'Use a file path, e.g. "jest-timeline.json" (relative to rootDir).';
     case 'bucketPrefix':
       return 'Use a key prefix ending with "/", e.g. "jest/", or "" for the bucket root.';
     default:

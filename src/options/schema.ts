@@ -125,6 +125,13 @@ export const RemoteLambdaOptionsSchema = z
      */
     debug: z.boolean().default(false),
     /**
+     * Write the run's timeline to this file (relative to rootDir): a Chrome trace-event JSON for
+     * Perfetto or chrome://tracing, and beside it an HTML picture of the same run (`<name>.html`).
+     * In watch mode each run writes it anew.
+     * @default none
+     */
+    timeline: z.string().min(1).optional(),
+    /**
      * Where the runner keeps its content store, hash cache and run directories.
      * @default "<Jest cacheDirectory>/remote-lambda"
      */

@@ -17,6 +17,7 @@ import type { Host, ProcessOutput } from '../protocol';
 import { NO_SHIP_STATS } from '../ship/blob-store';
 import type { DeliveryStats } from '../ship/delivery';
 import { shouldShowProgress } from './progress';
+import type { Timeline } from './timeline';
 import { heldBackLine, lambdaSummary, localSummary, statsSince } from './summary';
 import { toJestError, toTestResult } from './test-result';
 import { applyWrites } from './writes';
@@ -39,6 +40,8 @@ export class RunReport {
   readonly #startedFiles = new Set<Test>();
   /** Files that ran on this machine during a Lambda run, and why. */
   readonly #local = new Map<Test, string>();
+  /** The run's timeline, when the `timeline` option asks for one. */
+  timeline: Timeline | undefined;
 
   /** `started`: when Jest handed the files over (performance.now()). */
   constructor(events: Emittery<TestEvents>, settings: RunSettings, connection: Connection, started: number) {
@@ -98,6 +101,7 @@ export class RunReport {
   /** A file of a Lambda run that runs on this machine, and why (for the summary). */
   ranLocally(test: Test, reason: string): void {
     this.#local.set(test, reason);
+    this.timeline?.ranLocally(test.path, reason);
   }
 
   retried(): void {
