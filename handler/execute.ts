@@ -25,7 +25,7 @@ import { stamped } from './environment';
 import { host } from './host';
 import { PhaseClock } from './phases';
 import { JestSession, serializeError } from './session';
-import { shapeAsJestWorker, watchingExits, type WorkerShape } from './test-process';
+import { shapeAsJestWorker, watchingExits, watchingPrograms, type WorkerShape } from './test-process';
 import { ContainerTree } from './tree';
 
 export interface ExecuteEnvironment {
@@ -191,6 +191,9 @@ async function runFiles(request: RunRequest, loaded: LoadedProject, env: Execute
   return { protocolVersion: PROTOCOL_VERSION, status: 'batch', results };
 }
 
+/** Whether the file runs in a materialized tree (a remote side, or the isolated embedded backend). */
+const tree = (env: ExecuteEnvironment) => env.root.kind === 'materialize';
+
 async function runOneFile(
   request: RunRequest,
   testPath: string,
@@ -210,15 +213,26 @@ async function runOneFile(
       sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
       onEvent: env.onEvent ?? ((e) => events.push(e)),
     });
-  // (not in Jest's own process: there a test's process.exit ends the run, as with Jest's runner)
-  const { value: outcome, exit } = await (shape ? watchingExits(run) : run().then((value) => ({ value, exit: undefined }))).finally(() => {
+  // (not in Jest's own process: there a test's process.exit ends the run, as with Jest's runner;
+  // nor where the tests share this machine's programs)
+  const watched = async () => {
+    if (!shape) return { ...(await run().then((value) => ({ value, exit: undefined }))), missing: [] };
+    const { value, missing } = await watchingPrograms(() => watchingExits(run));
+    return { ...value, missing };
+  };
+  const {
+    value: outcome,
+    exit,
+    missing,
+  } = await watched().finally(() => {
     restoreShape();
     restoreEnv();
   });
+  const noted = { host: host(), ...(missing.length > 0 && tree(env) ? { missingPrograms: missing } : {}) };
   // A file that called process.exit fails as it would in a Jest worker, whatever its tests reported.
-  if (exit) return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: loaded.session.localError(exit), events, timing, host: host() };
+  if (exit) return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: loaded.session.localError(exit), events, timing, ...noted };
   if (outcome.kind === 'failure') {
-    return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing, host: host() };
+    return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: outcome.error, events, timing, ...noted };
   }
-  return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing, host: host() };
+  return { protocolVersion: PROTOCOL_VERSION, status: 'completed', result: outcome.result as never, writes: outcome.writes, events, timing, ...noted };
 }

@@ -10,7 +10,9 @@
  * message, "process.exit called with …", pointing at the line that called it. Jest's own process
  * (in band on the embedded backend) keeps Jest's behaviour: there the trap is not installed.
  */
+import { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { SerializedError } from '../src/protocol';
 
@@ -103,4 +105,77 @@ function withoutJestWrapper(stack: string): string {
   const first = lines.findIndex((l) => l.trimStart().startsWith('at '));
   if (first !== -1 && /[\\/]jest-runner[\\/]/.test(lines[first]!)) lines.splice(first, 1);
   return lines.join('\n');
+}
+
+/** Programs a file's run tried to start that are not there, while a file runs (else undefined). */
+let programsMissing: Set<string> | undefined;
+let spawnsWatched = false;
+const NOT_THERE = new Set([-os.constants.errno.ENOENT, -os.constants.errno.EACCES]);
+
+/** The program a shell was asked to run (`sh -c "git rev-parse"` -> git), if it was a shell. */
+function shellCommand(file: string, args: readonly string[]): string | undefined {
+  if (!/(?:^|\/)(?:sh|bash|dash|zsh)$/.test(file)) return undefined;
+  const script = args[args.indexOf('-c') + 1];
+  return args.includes('-c') && script ? script.trim().split(/\s+/)[0] : undefined;
+}
+
+/**
+ * Watches every child process the tests start (child_process.spawn, exec, execFile, fork and the
+ * libraries built on them; spawnSync, execSync, execFileSync): a program that is not there (ENOENT, EACCES),
+ * or a shell that answers 127 ("command not found"), is noted, even when the code under test
+ * catches the error (`git rev-parse` failing quietly into a null). A failed file that met one
+ * looks environmental to the runner (src/results/environmental.ts) and runs again on the laptop.
+ */
+function watchSpawns(): void {
+  if (spawnsWatched) return;
+  spawnsWatched = true;
+  // (ChildProcess#spawn is internal: it returns the libuv error, which Node emits as 'error' later)
+  type SpawnArgs = { file: string; args?: string[] };
+  const proto = ChildProcess.prototype as unknown as { spawn(this: ChildProcess, options: SpawnArgs): number };
+  const spawn = proto.spawn;
+  proto.spawn = function (this: ChildProcess, options: SpawnArgs) {
+    const err = spawn.call(this, options);
+    const noted = programsMissing;
+    if (noted && NOT_THERE.has(err)) noted.add(path.basename(options.file));
+    const command = noted && shellCommand(options.file, options.args ?? []);
+    if (noted && command) this.once('exit', (code) => code === 127 && noted.add(command));
+    return err;
+  };
+  // The synchronous ones (spawnSync, execSync, execFileSync) share one binding, which Node still
+  // hands out through the deprecated process.binding; a Node without it: async spawns only.
+  const sync = syncSpawnBinding();
+  if (!sync) return;
+  const spawnSync = sync.spawn;
+  sync.spawn = function (this: unknown, options: SpawnArgs) {
+    const result = spawnSync.call(this, options);
+    const noted = programsMissing;
+    if (noted && NOT_THERE.has(result.error as number)) noted.add(path.basename(options.file));
+    const command = noted && shellCommand(options.file, options.args ?? []);
+    if (noted && command && result.status === 127) noted.add(command);
+    return result;
+  };
+}
+
+type SyncSpawn = (options: { file: string; args?: string[] }) => { error?: unknown; status?: number | null };
+
+function syncSpawnBinding(): { spawn: SyncSpawn } | undefined {
+  try {
+    const binding = (process as unknown as { binding(name: string): { spawn?: SyncSpawn } }).binding('spawn_sync');
+    return typeof binding.spawn === 'function' ? (binding as { spawn: SyncSpawn }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `fn` (one file) noting the programs its tests tried to start that are not there. */
+export async function watchingPrograms<T>(fn: () => Promise<T>): Promise<{ value: T; missing: string[] }> {
+  watchSpawns();
+  const missing = new Set<string>();
+  programsMissing = missing;
+  try {
+    const value = await fn();
+    return { value, missing: [...missing] };
+  } finally {
+    programsMissing = undefined;
+  }
 }

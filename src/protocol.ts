@@ -244,6 +244,8 @@ const CompletedResponseSchema = z.object({
   timing: PhaseTimingSchema,
   host: HostSchema.optional(),
   output: ProcessOutputSchema.optional(),
+  /** Programs the file's tests tried to start that are not on this side (their error may have been caught). */
+  missingPrograms: z.array(z.string()).optional(),
   ...answeredBy,
 });
 
@@ -256,6 +258,8 @@ const FailedResponseSchema = z.object({
   timing: PhaseTimingSchema,
   host: HostSchema.optional(),
   output: ProcessOutputSchema.optional(),
+  /** Programs the file's tests tried to start that are not on this side (their error may have been caught). */
+  missingPrograms: z.array(z.string()).optional(),
   ...answeredBy,
 });
 

@@ -38,6 +38,28 @@ const FILES: Record<string, string> = {
   'exit.test.js': "test('before', () => {});\ntest('exits', () => {\n  process.exit(3);\n});\ntest('after', () => {});\n",
   'after-exit.test.js': "test('runs after a file that called process.exit', () => expect(1 + 1).toBe(2));\n",
   'where.test.js': "test('where it runs', () => console.log(`lambda ${process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'none'}`));\n",
+  // code under test that asks git and swallows the failure (a null where a path was due), as
+  // lint-staged's resolveGitRepo does: asynchronously, and through a shell synchronously
+  'quiet-git.test.js': [
+    "const { execFile } = require('child_process');",
+    "const root = () => new Promise((resolve) => execFile('git', ['rev-parse', '--show-toplevel'], (error, out) => resolve(error ? null : out.trim())));",
+    "test('finds the repository root', async () => expect(await root()).toBe(require('fs').realpathSync(__dirname)));",
+    '',
+  ].join('\n'),
+  'quiet-sh.test.js': [
+    'function sha() {',
+    '  try {',
+    "    return require('child_process').execSync('git rev-parse HEAD', { stdio: 'pipe' }).toString().trim();",
+    '  } catch {',
+    '    return null;',
+    '  }',
+    '}',
+    "test('knows its commit', () => expect(sha()).toMatch(/^[0-9a-f]{40}$/));",
+    '',
+  ].join('\n'),
+  // a test that expects a program to be missing passes there, and stays there
+  'expects-missing.test.js':
+    "test('reports a missing program', (done) => {\n  require('child_process').execFile('jrl-no-such-program', (error) => {\n    expect(error.code).toBe('ENOENT');\n    done();\n  });\n});\n",
 };
 
 beforeAll(async () => {
@@ -118,6 +140,18 @@ test("a file that runs git when it loads (the function has no git, and no .git t
   expect(ours.stderr).toMatch(
     /ran on this machine instead of Lambda: git\.test\.js \(failed remotely: (git: command not found|spawn git ENOENT|not a git repository)/,
   );
+});
+
+test('a file whose code swallows a failed git (async or through a shell) and then fails runs here; one that expects a missing program stays there', () => {
+  const files = ['quiet-git.test.js', 'quiet-sh.test.js', 'expects-missing.test.js'];
+  const reference = runJest(project, { runner: 'default', args: only(...files) });
+  expect(reference.json.numPassedTests).toBe(3);
+  const ours = lambda({ JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-quiet-git') }, only(...files));
+  expect(comparable(ours)).toEqual(comparable(reference));
+  expect(ours.stderr).toMatch(/quiet-git\.test\.js \(failed remotely: git could not be started there \(not on the function\)\)/);
+  expect(ours.stderr).toMatch(/quiet-sh\.test\.js \(failed remotely: git could not be started there \(not on the function\)\)/);
+  expect(ours.stderr).toMatch(/remote-lambda: 2 file\(s\) ran on this machine instead of Lambda/);
+  expect(ours.stderr).not.toMatch(/expects-missing\.test\.js \(/);
 });
 
 test('runLocally sends files here from the start; with rerunLocally off a remote environmental failure is reported as it is', () => {

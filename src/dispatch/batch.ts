@@ -166,12 +166,13 @@ class BatchRun {
   }
 
   async #finish(item: DispatchItem, response: FileResponse, events: TestEvent[]): Promise<void> {
+    const missing = response.missingPrograms?.length ? { missingPrograms: response.missingPrograms } : {};
     for (const e of [...events, ...response.events]) await this.#options.onEvent(item, e);
     await this.#options.onOutcome(
       item,
       response.status === 'completed'
-        ? { kind: 'result', result: response.result, writes: response.writes, timing: response.timing, host: response.host }
-        : { kind: 'failure', error: response.error, timing: response.timing, host: response.host },
+        ? { kind: 'result', result: response.result, writes: response.writes, timing: response.timing, host: response.host, ...missing }
+        : { kind: 'failure', error: response.error, timing: response.timing, host: response.host, ...missing },
     );
   }
 }

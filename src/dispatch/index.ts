@@ -22,12 +22,21 @@ import { ClientMeter } from './client-meter';
 import { FileQueue } from './schedule';
 
 export type FileOutcome =
-  | { kind: 'result'; result: Record<string, unknown>; writes: FileWrite[]; timing: Record<string, number>; host?: Host }
+  | {
+      kind: 'result';
+      result: Record<string, unknown>;
+      writes: FileWrite[];
+      timing: Record<string, number>;
+      host?: Host;
+      /** Programs the tests tried to start that the remote side lacks (see environmental.ts). */
+      missingPrograms?: string[];
+    }
   | {
       kind: 'failure';
       error: SerializedError;
       timing?: Record<string, number>;
       host?: Host;
+      missingPrograms?: string[];
       /**
        * Set when no attempt got an answer: a fault of the runner or its backend, not of the test.
        * `backend`: the backend as a whole could not serve it (see TransportError's scope).

@@ -50,6 +50,10 @@ export function environmentalFailure(
       }
     }
   }
+  // A failed file whose tests tried to start a program the function lacks, even when the code under
+  // test caught the error (and a test then failed on its consequence, a null where a path was due)
+  const missing = outcome.kind === 'result' || outcome.kind === 'failure' ? outcome.missingPrograms : undefined;
+  if (missing?.length && texts.length > 0) return `${missing.join(', ')} could not be started there (not on the function)`;
   return undefined;
 }
 
