@@ -212,7 +212,11 @@ export class Timeline {
           end = mapFrom + Math.round(done.mapMs * 1000);
         }
         end = Math.min(end, span.ts + span.dur);
-        const status = done?.status ?? (result.status === 'failed' ? 'error' : 'passed');
+        const status =
+          done?.status ??
+          statusOf(
+            result.status === 'completed' ? { kind: 'result', result: result.result, writes: [], timing: {} } : { kind: 'failure', error: result.error },
+          );
         const taken = this.#taken.get(item);
         const localReason = this.#local.get(item.testPath);
         events.push({
@@ -259,17 +263,20 @@ export class Timeline {
       .slice(0, 3)
       .map((f) => ({ testPath: rel(f.testPath), ms: Math.round(f.endMs - f.startMs), lane: f.lane.name }));
     const retriedFiles = [...attempts.values()].filter((n) => n > 1).length;
+    // (a file run again here has two events: its last one holds its result)
+    const final = new Map<string, FileSpan>();
+    for (const f of [...files].sort((a, b) => a.endMs - b.endMs)) final.set(f.testPath, f);
     const totals: TimelineTotals = {
       wallMs: Math.round(end / 1000),
       prepareMs: Math.round(prep.dur / 1000),
-      files: files.length,
-      failedFiles: files.filter((f) => f.status === 'failed' || f.status === 'error').length,
+      files: final.size,
+      failedFiles: [...final.values()].filter((f) => f.status === 'failed' || f.status === 'error').length,
       requests: this.#requests.length,
       faults,
       retriedFiles,
       environments: environments.size,
       coldEnvironments: [...environments.values()].filter(Boolean).length,
-      localFiles: files.filter((f) => f.lane.kind === 'local').length,
+      localFiles: [...final.values()].filter((f) => f.lane.kind === 'local').length,
       longest,
     };
     return { events, lanes: [...lanes.values()], files, totals };
