@@ -154,6 +154,18 @@ test('a file whose code swallows a failed git (async or through a shell) and the
   expect(ours.stderr).not.toMatch(/expects-missing\.test\.js \(/);
 });
 
+test("with coverage on, a file that passed after meeting a missing program runs here: there it took another branch, so its coverage would not be this machine's", () => {
+  const ours = lambda({ JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-missing-coverage') }, [
+    ...only('expects-missing.test.js'),
+    '--coverage',
+    `--coverageDirectory=${path.join(work, 'coverage-missing')}`,
+  ]);
+  expect(ours.json.numPassedTests).toBe(1);
+  expect(ours.stderr).toMatch(
+    /expects-missing\.test\.js \(passed remotely, but jrl-no-such-program could not be started there \(not on the function\), so its coverage would differ\)/,
+  );
+});
+
 test('runLocally sends files here from the start; with rerunLocally off a remote environmental failure is reported as it is', () => {
   const local = lambda(
     { JEST_REMOTE_LAMBDA_RUN_LOCALLY: 'where.test.js', JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-a') },

@@ -16,7 +16,7 @@ import { RemoteRunnerError } from '../errors';
 import { ProjectPreparer, type PreparedRun } from '../mirror/prepare';
 import type { RunSettings } from '../options';
 import type { Progress } from '../results/progress';
-import { environmentalFailure } from '../results/environmental';
+import { coverageWouldDiffer, environmentalFailure } from '../results/environmental';
 import type { RunReport } from '../results/report';
 import type { TestEvent } from '../protocol';
 import { dispatch, type DispatchItem, type DispatchOptions, type FileOutcome } from './index';
@@ -105,12 +105,12 @@ export class LocalRuns {
     if (outcome.kind !== 'failure' || !outcome.fault) this.#lastAnswerAt = Date.now();
     const test = this.#report.testOf(item);
     if (outcome.kind === 'failure' && outcome.fault === 'backend') return this.#backendFailed(item, outcome, report);
-    const why = this.#settings.options.rerunLocally
-      ? environmentalFailure(outcome, this.#report.shippedFile(item), this.#report.heldBackFile(item))
-      : undefined;
+    const { rerunLocally } = this.#settings.options;
+    const failed = rerunLocally ? environmentalFailure(outcome, this.#report.shippedFile(item), this.#report.heldBackFile(item)) : undefined;
+    const why = failed ?? (rerunLocally && this.#globalConfig.collectCoverage ? coverageWouldDiffer(outcome) : undefined);
     if (!why) return report();
     this.#placement.remember(test.path, why);
-    this.#report.ranLocally(test, `failed remotely: ${why}`);
+    this.#report.ranLocally(test, failed ? `failed remotely: ${why}` : `passed remotely, but ${why}`);
     this.#run([test]);
   }
 

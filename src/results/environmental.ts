@@ -57,6 +57,16 @@ export function environmentalFailure(
   return undefined;
 }
 
+/**
+ * Why a file that passed remotely must run here all the same when coverage is collected: its tests
+ * tried to start a program the function lacks, so the code took another branch there (an error
+ * path) and its coverage would not be this machine's. Undefined when nothing says so.
+ */
+export function coverageWouldDiffer(outcome: FileOutcome): string | undefined {
+  const missing = outcome.kind === 'result' ? outcome.missingPrograms : undefined;
+  return missing?.length ? `${missing.join(', ')} could not be started there (not on the function), so its coverage would differ` : undefined;
+}
+
 /** The failure messages of a file that failed on its own (not a fault of the runner or its backend). */
 function failureTexts(outcome: FileOutcome): string[] {
   if (outcome.kind === 'failure') return outcome.fault ? [] : [outcome.error.message, outcome.error.stack ?? ''];

@@ -187,7 +187,7 @@ export class RunReport {
 function ranLocallyLine(files: Map<Test, string>, settings: RunSettings): string {
   const rootDir = [...files.keys()][0]!.context.config.rootDir;
   const list = [...files].map(([test, reason]) => `${path.relative(rootDir, test.path)} (${reason})`).join(', ');
-  const remembered = [...files.values()].some((r) => r.startsWith('failed remotely') || r.startsWith('remembered'));
+  const remembered = [...files.values()].some((r) => r.startsWith('failed remotely') || r.startsWith('passed remotely') || r.startsWith('remembered'));
   return (
     `remote-lambda: ${files.size} file(s) ran on this machine instead of Lambda: ${list}.` +
     (remembered
