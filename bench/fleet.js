@@ -57,8 +57,11 @@ const STRESS = {
   weights: QUICK
     ? { kill: 2, garbage: 3, throttle: 3, 'init-crash': 1, 'slow-start': 1 }
     : { kill: 2, garbage: 4, throttle: 4, hang: 0.5, 'init-crash': 0.5, 'slow-start': 0.5 },
-  // long enough for a new environment's first file while dozens start at once on this machine
-  timeoutSec: 300,
+  // long enough for a new environment's first file while dozens start at once on this machine.
+  // At full size 300 s was not: after the first kills, 30 environments starting together on 2
+  // cores each took longer, timed out, were recycled and started cold again (107 timeouts, no
+  // answer for 7 minutes, 2026-12-02); Lambda's own limit, as the concurrency bench uses.
+  timeoutSec: QUICK ? 300 : 900,
 };
 const CONCURRENCY = {
   files: Number(args['concurrency-files'] ?? (QUICK ? 30 : 1000)),
