@@ -192,7 +192,7 @@ async function runFiles(request: RunRequest, loaded: LoadedProject, env: Execute
 }
 
 /** Whether the file runs in a materialized tree (a remote side, or the isolated embedded backend). */
-const tree = (env: ExecuteEnvironment) => env.root.kind === 'materialize';
+const materializes = (env: ExecuteEnvironment) => env.root.kind === 'materialize';
 
 async function runOneFile(
   request: RunRequest,
@@ -228,7 +228,7 @@ async function runOneFile(
     restoreShape();
     restoreEnv();
   });
-  const noted = { host: host(), ...(missing.length > 0 && tree(env) ? { missingPrograms: missing } : {}) };
+  const noted = { host: host(), ...(missing.length > 0 && materializes(env) ? { missingPrograms: missing } : {}) };
   // A file that called process.exit fails as it would in a Jest worker, whatever its tests reported.
   if (exit) return { protocolVersion: PROTOCOL_VERSION, status: 'failed', error: loaded.session.localError(exit), events, timing, ...noted };
   if (outcome.kind === 'failure') {
