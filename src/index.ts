@@ -93,17 +93,9 @@ export default class RemoteLambdaRunner {
         // Tests in this very process: its CPU says nothing about reporting, and Jest's order stays.
         ...(settings.inBand ? { clientMsPerFile: 0 } : {}),
         signal: local ? AbortSignal.any([controller.signal, local.stopRemote.signal]) : controller.signal,
-        onStart: async (item) => {
-          timeline?.taken(item, performance.now());
-          return watcher.isInterrupted() ? controller.abort() : report.start(item);
-        },
+        onStart: async (item) => (watcher.isInterrupted() ? controller.abort() : report.start(item)),
         ...(local ? { onEvent: (item: DispatchItem, event: TestEvent) => local.event(item, event) } : {}),
-        onOutcome: async (item, outcome) => {
-          const at = performance.now();
-          await (local ? local.outcome(item, outcome) : report.outcome(item, outcome));
-          const now = performance.now();
-          timeline?.outcome(item, outcome, now, now - at);
-        },
+        onOutcome: (item, outcome) => (local ? local.outcome(item, outcome) : report.outcome(item, outcome)),
       });
       await local?.finish(run.items, controller.signal.aborted);
     } finally {

@@ -8,7 +8,6 @@
  *     `fallback: "fail"`, every remaining file reported failed with that error.
  * Every file still yields exactly one result.
  */
-import { performance } from 'node:perf_hooks';
 import type { Test } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import { connect, disconnect, type Connection } from '../backends/registry';
@@ -186,15 +185,8 @@ export class LocalRuns {
           ...connection,
           concurrency: Math.max(1, connection.workers),
           batchMs: 0,
-          onStart: (item) => {
-            this.#report.timeline?.taken(item, performance.now());
-            return this.#report.start(item);
-          },
-          onOutcome: async (item, outcome) => {
-            const at = performance.now();
-            await this.#report.outcome(item, outcome);
-            this.#report.timeline?.outcome(item, outcome, performance.now(), performance.now() - at);
-          },
+          onStart: (item) => this.#report.start(item),
+          onOutcome: (item, outcome) => this.#report.outcome(item, outcome),
         });
       })(),
     );

@@ -74,6 +74,7 @@ export class RunReport {
 
   /** Jest's test-file-start, once per file (a file run again locally started already). */
   async start(item: DispatchItem): Promise<void> {
+    this.timeline?.taken(item, performance.now());
     await this.#startOnce(this.testOf(item));
   }
 
@@ -114,7 +115,15 @@ export class RunReport {
     if (output.stderr) process.stderr.write(output.stderr);
   }
 
+  /** A file's outcome to Jest; the timeline notes how long that took here (mapping, Jest's reporters). */
   async outcome(item: DispatchItem, outcome: FileOutcome): Promise<void> {
+    const at = performance.now();
+    await this.#deliver(item, outcome);
+    const now = performance.now();
+    this.timeline?.outcome(item, outcome, now, now - at);
+  }
+
+  async #deliver(item: DispatchItem, outcome: FileOutcome): Promise<void> {
     const test = this.testOf(item);
     if (outcome.kind === 'cancelled') return;
     for (const [phase, ms] of Object.entries(outcome.timing ?? {})) this.#handlerTiming[phase] = (this.#handlerTiming[phase] ?? 0) + ms;
