@@ -14,9 +14,12 @@ const IDLE_PLUGIN = path.join(__dirname, 'watch-idle-plugin.js');
 const RUN_TIMEOUT_MS = 240_000;
 /** More slow files than workers: an interruption leaves some of them unstarted. */
 export const SLOW_FILES = 5;
+/** How long Jest must stay quiet (no run starting) before a step counts it as settled. */
+const QUIET_MS = 1500;
 
 export type WatchRecord = {
   type: 'start' | 'complete' | 'idle';
+  at?: number;
   interrupted?: boolean;
   numTotalTests?: number;
   numFailedTests?: number;
@@ -46,16 +49,39 @@ function writeProject(dir: string, nodeModules: string): void {
   }
 }
 
+/** The runs a scenario compares, picked out of every record (Jest may start a run of its own besides them). */
+export type WatchRuns = {
+  /** the first run */
+  first: WatchRecord;
+  /** the last run after the edit that breaks `mul` (Jest settled) */
+  afterEdit: WatchRecord;
+  /** which run, counting from 0 in start order, was the first to begin after that edit (its debug line) */
+  afterEditIndex: number;
+  /** the run Enter interrupted */
+  interrupted: WatchRecord;
+  /** the last run after Enter once Jest settled: the fixed code, not interrupted */
+  final: WatchRecord;
+  records: WatchRecord[];
+  stderr: string;
+  /** files of the project that changed while Jest watched (relative paths): the scenario's edits only */
+  changed: string[];
+};
+
 /**
  * Runs the scenario under one runner in `dir` (created), with `nodeModules` linked in and `extraEnv`
- * (the lambda backend's variables, say); returns every reporter record and Jest's output.
+ * (the lambda backend's variables, say); returns the runs to compare, every reporter record and Jest's output.
+ *
+ * Jest's file watcher may report one write as two changes, the second after the run the first one
+ * started (seen on a loaded CI machine): Jest then starts a run of its own, and a key press meant for
+ * "no run" would interrupt that one. So each step waits for Jest to settle (as many runs started as
+ * completed, Jest taking keys again, nothing new for a while) and picks its run by time, not by count.
  */
 export async function watchScenario(
   dir: string,
   runner: 'default' | 'remote-lambda',
   nodeModules: string,
   extraEnv: NodeJS.ProcessEnv = {},
-): Promise<{ records: WatchRecord[]; stderr: string }> {
+): Promise<WatchRuns> {
   writeProject(dir, nodeModules);
   const reportFile = path.join(dir, '..', `${path.basename(dir)}.watch.jsonl`);
   fs.writeFileSync(reportFile, '');
@@ -77,6 +103,10 @@ export async function watchScenario(
     `--reporters=${REPORTER}`,
     ...(runner === 'default' ? ['--runner=jest-runner'] : []),
   ];
+  const changed = new Set<string>();
+  const watcher = fs.watch(dir, { recursive: true }, (_event, file) => {
+    if (file) changed.add(file.toString());
+  });
   // util-linux `script` gives Jest a terminal, so it reads key presses as it does for a developer
   const child = spawn('script', ['-qfec', jest.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' '), '/dev/null'], {
     cwd: dir,
@@ -98,27 +128,57 @@ export async function watchScenario(
   const completes = (r: WatchRecord[]) => r.filter((x) => x.type === 'complete');
   const starts = (r: WatchRecord[]) => r.filter((x) => x.type === 'start');
   const idles = (r: WatchRecord[]) => r.filter((x) => x.type === 'idle');
+  const startedAfter = (at: number) => (r: WatchRecord[]) => starts(r).some((x) => x.at! > at);
+  /** Waits until Jest has finished every run it started, takes keys again, and has been quiet for a while. */
+  const settle = async (what: string) => {
+    let seen = -1;
+    let since = Date.now();
+    await until(what, (r) => {
+      if (r.length !== seen) [seen, since] = [r.length, Date.now()];
+      const n = completes(r).length;
+      return starts(r).length === n && idles(r).length === n && Date.now() - since >= QUIET_MS;
+    });
+    return completes(records());
+  };
+  /** The complete record of the first run that started after `at`. */
+  const runStartedAfter = (at: number) => {
+    const r = records().filter((x) => x.type !== 'idle');
+    return r.slice(r.findIndex((x) => x.type === 'start' && x.at! > at)).find((x) => x.type === 'complete')!;
+  };
   try {
-    await until('first run', (r) => completes(r).length === 1);
+    const [first] = await settle('first run');
     // a bug: the run after the edit fails one test
+    const editAt = Date.now();
+    const afterEditIndex = starts(records()).length;
     fs.writeFileSync(path.join(dir, 'src', 'calc.js'), 'exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b + 1;\n');
-    await until('run after the edit', (r) => completes(r).length === 2);
+    await until('run after the edit', startedAfter(editAt));
+    const afterEdit = (await settle('run after the edit')).at(-1)!;
     // the fix; while that run is still busy with the slow files, Enter interrupts it (files not yet
-    // started are dropped); the next Enter starts a new run
+    // started are dropped)
+    const fixAt = Date.now();
     fs.writeFileSync(path.join(dir, 'src', 'calc.js'), 'exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b;\n');
-    await until('third run to start', (r) => starts(r).length === 3);
+    await until('run after the fix to start', startedAfter(fixAt));
     await new Promise((r) => setTimeout(r, 700));
     child.stdin.write('\r');
-    await until('the interrupted run to end', (r) => completes(r).length === 3);
-    // (Enter while Jest still counts the run as running would only interrupt it again)
-    await until('Jest to take keys again', (r) => idles(r).length === 3);
-    child.stdin.write('\r');
-    await until('a run after the interruption', (r) => completes(r).length === 4);
-    return { records: records(), stderr };
+    await settle('the interrupted run to end');
+    const interrupted = runStartedAfter(fixAt);
+    // Enter starts a full run (pressed again if a run Jest started on its own took the key)
+    let final: WatchRecord | undefined;
+    for (let press = 1; !final; press++) {
+      const before = records().length;
+      const pressAt = Date.now();
+      child.stdin.write('\r');
+      await until('Jest to take Enter', (r) => r.length > before);
+      const last = (await settle('a run after the interruption')).at(-1)!;
+      if (!last.interrupted && startedAfter(pressAt)(records())) final = last;
+      else if (press === 3) throw new Error(`watch (${runner}): three presses of Enter gave no whole run. Records: ${JSON.stringify(records())}\n${stderr}`);
+    }
+    return { first: first!, afterEdit, afterEditIndex, interrupted, final, records: records(), stderr, changed: [...changed].sort() };
   } finally {
     child.stdin.write('q');
     await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGTERM');
+    watcher.close();
   }
 }
 
