@@ -63,6 +63,8 @@ export class JestSession {
   readonly #root: string;
   /** argv[1] of a Jest worker of this project's Jest: jest-worker's child script. */
   readonly workerScript: string;
+  /** The project's own jest-resolve `Resolver` class. */
+  readonly Resolver: { prototype: Record<string, unknown>; clearDefaultResolverCache?: () => void };
 
   constructor(project: ProjectPayload, prefix: string) {
     this.#inPlace = project.inPlace === true && prefix === '';
@@ -97,6 +99,7 @@ export class JestSession {
     this.workerScript = jestWorkerScript(jest.runner);
     this.#TestRunner = interop(require(jest.runner)).default;
     const Runtime = interop(require(jest.runtime)).default;
+    this.Resolver = interop(require(require.resolve('jest-resolve', { paths: [path.dirname(jest.runtime)] }))).default;
     const HasteMap = interop(require(jest.hasteMap)).default;
     const moduleMap = HasteMap.getStatic(this.#config).getModuleMapFromJSON(this.toRemote.deep(project.moduleMap));
     this.#context = {
@@ -105,6 +108,14 @@ export class JestSession {
       resolver: Runtime.createResolver(this.#config, moduleMap),
       hasteFS: undefined,
     };
+  }
+
+  /**
+   * Forgets what Jest's resolver learned of the file system (it keeps what it stat'ed for the life
+   * of the process): after packages came into the tree, a module it found missing may be there.
+   */
+  clearResolverCaches(): void {
+    this.Resolver.clearDefaultResolverCache?.();
   }
 
   #remoteGlobalConfig(globalConfig: AnyRecord): AnyRecord {

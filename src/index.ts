@@ -17,7 +17,7 @@ import { LocalRuns } from './dispatch/local-runs';
 import { StoreAccessError, UnusableBackendError } from './errors';
 import { ProjectPreparer, type PreparedRun } from './mirror/prepare';
 import { resolveRun } from './options';
-import type { ProcessOutput, TestEvent } from './protocol';
+import type { FetchedPackages, ProcessOutput, TestEvent } from './protocol';
 import { createProgress } from './results/progress';
 import { RunReport } from './results/report';
 import { Timeline, timelineLine } from './results/timeline';
@@ -74,7 +74,11 @@ export default class RemoteLambdaRunner {
       onEvent: (_item: unknown, event: TestEvent) => this.#events.emit(event.name, event.args as TestEvents[typeof event.name]),
       onRetry: () => report.retried(),
       onOutput: (output: ProcessOutput) => report.output(output),
-      onRequest: timeline && ((request: RequestRecord) => timeline.request(request)),
+      onRequest: (request: RequestRecord) => {
+        report.request(request);
+        timeline?.request(request);
+      },
+      onFetchedPackages: (item: DispatchItem, fetched: FetchedPackages) => preparer.learned(item, fetched),
     };
     // On Lambda, some files may run here instead: runLocally, environmental failures, fallback.
     const local = settings.remote ? new LocalRuns(settings, globalConfig, first.rootDir, report, common) : undefined;

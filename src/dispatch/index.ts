@@ -8,6 +8,7 @@
 import type { Backend } from '../backends/types';
 import {
   MAX_FILES_PER_REQUEST,
+  type FetchedPackages,
   type FileWrite,
   type RunResponse,
   type Host,
@@ -50,6 +51,8 @@ export interface DispatchItem {
   project: ProjectPayload;
   /** How long the file took last time (Jest's duration cache), if known. */
   estimateMs?: number;
+  /** Installed packages the file needs beyond its project's (`project.packages`). */
+  packages?: string[];
 }
 
 export interface DispatchOptions {
@@ -83,6 +86,8 @@ export interface DispatchOptions {
   onOutput?: (output: ProcessOutput) => void;
   /** Each request as it ended, answered or not (the run's timeline). */
   onRequest?: (request: RequestRecord) => void;
+  /** Packages an environment had to bring in for a file (to send them up front next time). */
+  onFetchedPackages?: (item: DispatchItem, fetched: FetchedPackages) => void;
 }
 
 /** One request of a lane: which files, when (performance.now()), and its answer or fault. */
