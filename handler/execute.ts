@@ -67,11 +67,22 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
     }
     clock.lap('parse');
     const loaded = await load(request, tree, clock);
-    response = 'session' in loaded ? await runFiles(request, loaded, env, clock) : loaded;
+    if ('session' in loaded && tree && request.store && request.transforms) {
+      await tree.transforms.bringIn(request.store, request.transforms, tree.blobs);
+      clock.lap('transforms');
+    }
+    response = 'session' in loaded ? await withTransforms(await runFiles(request, loaded, env, clock), tree, request) : loaded;
   } catch (error) {
     response = faultResponse(error);
   }
   return stamped(response.status === 'need-blobs' && tree ? withPartial(response, tree.blobs) : response, tree?.bytes);
+}
+
+/** An answer with the transforms its files made, once they are in the shared store (./transforms.ts). */
+async function withTransforms(response: RunResponse, tree: ContainerTree | undefined, request: RunRequest): Promise<RunResponse> {
+  if (!tree || !request.store || (response.status !== 'completed' && response.status !== 'failed' && response.status !== 'batch')) return response;
+  const transforms = await tree.transforms.collect(request.store);
+  return transforms.length > 0 ? { ...response, transforms } : response;
 }
 
 /** A need-blobs answer says how far the blobs arriving in pieces have come in this environment. */
@@ -180,7 +191,7 @@ function newSession(project: ProjectPayload, tree: ContainerTree | undefined): L
   if (prefix === undefined) throw new HandlerFault('The local backend sent a project without preparedRoot.', { retryable: true });
   let session: JestSession;
   try {
-    session = underEnv(project.env, project.unsetEnv, () => new JestSession(project, prefix));
+    session = underEnv(project.env, project.unsetEnv, () => new JestSession(project, prefix, tree?.jestCache));
   } catch (error) {
     // (the same tree and the same Jest fail the same way on every attempt: no retry can help)
     throw new HandlerFault(`Could not load this project's Jest on this side: ${(error as Error).message}`, { cause: error });

@@ -43,15 +43,32 @@ export class MissWatch {
     this.#note(this.#index.lookup(fromKey ?? '', name), scope);
   }
 
-  /** `abs` was not found (or reached for) inside the tree. */
-  path(abs: string, scope: 'file' | 'project' = 'file'): void {
+  /**
+   * `abs` was not found (or reached for) inside the tree. `scope` unknown: the file's when a module
+   * of the project is on the stack (the test's code reached for it), else every file's (Jest, a
+   * transformer: TypeScript looking through node_modules/@types).
+   */
+  path(abs: string, scope?: 'file' | 'project'): void {
     const key = this.#key(abs);
     if (key !== undefined) this.#note(this.#index.packOf(key), scope);
   }
 
-  #note(pack: string | undefined, scope: 'file' | 'project'): void {
+  #note(pack: string | undefined, scope: 'file' | 'project' | undefined): void {
     if (pack === undefined || this.#present.has(pack)) return;
-    (scope === 'project' ? this.project : this.file).add(pack);
+    if ((scope ?? this.#scopeOfCaller()) === 'project') this.project.add(pack);
+    else this.file.add(pack);
+  }
+
+  #scopeOfCaller(): 'file' | 'project' {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 64;
+    const stack = new Error().stack ?? '';
+    Error.stackTraceLimit = limit;
+    for (const m of stack.matchAll(/\(?(\/[^():]+):\d+:\d+\)?$/gm)) {
+      const key = this.#key(m[1]!);
+      if (key !== undefined && !key.split('/').includes('node_modules')) return 'file';
+    }
+    return 'project';
   }
 
   #key(abs: string): string | undefined {
@@ -63,22 +80,66 @@ export class MissWatch {
   }
 }
 
-type ResolverClass = { prototype: Record<string, unknown> };
+type ResolverClass = Record<string, unknown>;
 type AnyFunction = (...args: unknown[]) => unknown;
 
+/** This module's file (the handler's bundle, once built): frames of our wrappers name it. */
+const OWN_FILE = __filename;
+
 /**
- * Runs `run` with the watch listening: Node's module resolution, the prototype of the project's
- * Jest resolver (`Resolver`, the user's jest-resolve), and `fs` (sync, callback and promise forms of
- * the calls that look for a path). Everything is put back afterwards.
+ * A stand-in for `original` that leaves no trace: errors thrown through it carry the stack they
+ * would have had without it (its frame taken out, and one frame more captured so the count stays).
+ */
+function passThrough(
+  original: AnyFunction,
+  after: (args: unknown[], result: unknown, error: unknown) => void,
+  prepare?: (args: unknown[]) => void,
+): AnyFunction {
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    prepare?.(args);
+    const limit = Error.stackTraceLimit;
+    if (typeof limit === 'number') Error.stackTraceLimit = limit + 1;
+    let result: unknown;
+    try {
+      result = original.apply(this, args);
+    } catch (error) {
+      withoutOwnFrames(error);
+      after(args, undefined, error);
+      throw error;
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+    after(args, result, undefined);
+    return result;
+  };
+  Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(original));
+  return wrapped;
+}
+
+function withoutOwnFrames(error: unknown): void {
+  const e = error as { stack?: unknown } | null;
+  if (!e || typeof e !== 'object' || typeof e.stack !== 'string' || !e.stack.includes(OWN_FILE)) return;
+  try {
+    e.stack = e.stack
+      .split('\n')
+      .filter((line) => !(line.trimStart().startsWith('at ') && line.includes(OWN_FILE)))
+      .join('\n');
+  } catch {
+    // (a frozen error keeps its stack)
+  }
+}
+
+/**
+ * Runs `run` with the watch listening: Node's module resolution, the project's Jest resolver
+ * (`Resolver`, the user's jest-resolve: where it looks for node modules), and `fs` (sync and
+ * callback forms of the calls that look for a path). Everything is put back afterwards.
  */
 export async function watchingMisses<T>(watch: MissWatch, Resolver: ResolverClass | undefined, run: () => Promise<T>): Promise<T> {
   const restores: Array<() => void> = [];
   const replace = (owner: Record<string, unknown>, name: string, wrap: (original: AnyFunction) => AnyFunction) => {
     const original = owner[name];
     if (typeof original !== 'function') return;
-    const wrapped = wrap(original as AnyFunction);
-    Object.defineProperties(wrapped, Object.getOwnPropertyDescriptors(original));
-    owner[name] = wrapped;
+    owner[name] = wrap(original as AnyFunction);
     restores.push(() => (owner[name] = original));
   };
   const notFound = (error: unknown) => {
@@ -91,107 +152,66 @@ export async function watchingMisses<T>(watch: MissWatch, Resolver: ResolverClas
   };
 
   // Node's resolution: what runs outside Jest's module registry (transformers and their presets, Jest).
-  const ModuleInternals = Module as unknown as Record<string, unknown>;
-  replace(
-    ModuleInternals,
-    '_resolveFilename',
-    (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        try {
-          return original.apply(this, args);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && typeof args[0] === 'string') {
-            watch.module((args[1] as { filename?: string } | undefined)?.filename, args[0], 'project');
-          }
-          throw error;
-        }
-      },
+  replace(Module as unknown as Record<string, unknown>, '_resolveFilename', (original) =>
+    passThrough(original, (args, _result, error) => {
+      if ((error as NodeJS.ErrnoException | undefined)?.code === 'MODULE_NOT_FOUND' && typeof args[0] === 'string') {
+        watch.module((args[1] as { filename?: string } | undefined)?.filename, args[0], 'project');
+      }
+    }),
   );
-  // Jest's resolution of the test's own modules.
+  // Jest's resolution of the test's own modules: a node module it looks for and does not find.
   if (Resolver) {
-    for (const name of ['resolveModule', 'resolveModuleAsync']) {
-      replace(
-        Resolver.prototype,
-        name,
-        (original) =>
-          function (this: unknown, ...args: unknown[]) {
-            const failed = (error: unknown) => {
-              if (typeof args[0] === 'string' && typeof args[1] === 'string') watch.module(args[0], args[1], 'file');
-              throw error;
-            };
-            try {
-              const result = original.apply(this, args);
-              return result instanceof Promise ? result.catch(failed) : result;
-            } catch (error) {
-              return failed(error);
-            }
-          },
-      );
-    }
+    const missed = (args: unknown[]) => {
+      const basedir = (args[1] as { basedir?: unknown } | undefined)?.basedir;
+      if (typeof args[0] === 'string' && typeof basedir === 'string') watch.module(path.join(basedir, 'index.js'), args[0], 'file');
+    };
+    replace(Resolver, 'findNodeModule', (original) =>
+      passThrough(original, (args, result, error) => {
+        if (error !== undefined || result === null) missed(args);
+      }),
+    );
+    replace(Resolver, 'findNodeModuleAsync', (original) =>
+      passThrough(original, (args, result) => {
+        if (result instanceof Promise)
+          result.then(
+            (found) => found === null && missed(args),
+            () => missed(args),
+          );
+      }),
+    );
   }
   // Paths looked for in the tree.
   const fsRecord = fs as unknown as Record<string, unknown>;
   for (const name of ['statSync', 'lstatSync', 'readFileSync', 'readdirSync', 'openSync', 'accessSync', 'realpathSync', 'opendirSync', 'readlinkSync']) {
-    replace(
-      fsRecord,
-      name,
-      (original) =>
-        function (this: unknown, ...args: unknown[]) {
-          let result: unknown;
-          try {
-            result = original.apply(this, args);
-          } catch (error) {
-            if (notFound(error)) notePath(args[0]);
-            throw error;
-          }
-          // (statSync(p, { throwIfNoEntry: false }) answers undefined)
-          if (result === undefined && (name === 'statSync' || name === 'lstatSync')) notePath(args[0]);
-          return result;
-        },
+    replace(fsRecord, name, (original) =>
+      passThrough(original, (args, result, error) => {
+        if (notFound(error)) notePath(args[0]);
+        // (statSync(p, { throwIfNoEntry: false }) answers undefined)
+        else if (error === undefined && result === undefined && (name === 'statSync' || name === 'lstatSync')) notePath(args[0]);
+      }),
     );
   }
-  replace(
-    fsRecord,
-    'existsSync',
-    (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const result = original.apply(this, args);
-        if (result === false) notePath(args[0]);
-        return result;
-      },
+  replace(fsRecord, 'existsSync', (original) =>
+    passThrough(original, (args, result) => {
+      if (result === false) notePath(args[0]);
+    }),
   );
+  const ignore = () => {};
   for (const name of ['stat', 'lstat', 'readFile', 'readdir', 'open', 'access', 'realpath', 'opendir', 'readlink']) {
-    replace(
-      fsRecord,
-      name,
-      (original) =>
-        function (this: unknown, ...args: unknown[]) {
-          const last = args.length - 1;
-          const callback = args[last];
-          if (typeof callback === 'function') {
-            args[last] = function (this: unknown, error: unknown, ...rest: unknown[]) {
-              if (notFound(error)) notePath(args[0]);
-              return (callback as AnyFunction).call(this, error, ...rest);
-            };
-          }
-          return original.apply(this, args);
-        },
+    replace(fsRecord, name, (original) =>
+      passThrough(original, ignore, (args) => {
+        const last = args.length - 1;
+        const callback = args[last];
+        if (typeof callback !== 'function') return;
+        const at = args[0];
+        args[last] = function (this: unknown, error: unknown, ...rest: unknown[]) {
+          if (notFound(error)) notePath(at);
+          return (callback as AnyFunction).call(this, error, ...rest);
+        };
+      }),
     );
   }
-  const promises = fs.promises as unknown as Record<string, unknown>;
-  for (const name of ['stat', 'lstat', 'readFile', 'readdir', 'open', 'access', 'realpath', 'opendir', 'readlink']) {
-    replace(
-      promises,
-      name,
-      (original) =>
-        function (this: unknown, ...args: unknown[]) {
-          return (original.apply(this, args) as Promise<unknown>).catch((error: unknown) => {
-            if (notFound(error)) notePath(args[0]);
-            throw error;
-          });
-        },
-    );
-  }
+  // (not fs.promises: seeing a rejection means handling it, and an unhandled one must stay unhandled)
   try {
     return await run();
   } finally {

@@ -64,9 +64,14 @@ export class JestSession {
   /** argv[1] of a Jest worker of this project's Jest: jest-worker's child script. */
   readonly workerScript: string;
   /** The project's own jest-resolve `Resolver` class. */
-  readonly Resolver: { prototype: Record<string, unknown>; clearDefaultResolverCache?: () => void };
+  readonly Resolver: Record<string, unknown> & { clearDefaultResolverCache?: () => void };
 
-  constructor(project: ProjectPayload, prefix: string) {
+  /**
+   * `jestCache`: where Jest keeps its transform cache on this side. The project's own cacheDirectory
+   * is a path of the developer's machine (on a Mac, /var/folders/…), which a Lambda environment
+   * cannot create: a folder of the environment's own takes its place, the same in every environment.
+   */
+  constructor(project: ProjectPayload, prefix: string, jestCache?: string) {
     this.#inPlace = project.inPlace === true && prefix === '';
     const root = treeDir(prefix, project.localBase);
     this.#root = root;
@@ -75,6 +80,7 @@ export class JestSession {
     this.toRemote = new PathMap([[project.localBase, root], ...aliases.map(([real, at]): [string, string] => [real, path.join(root, at)])]);
     this.toLocal = new PathMap([[prefix, ''], ...aliases.map(([real, at]): [string, string] => [path.join(root, at), real])]);
     this.#config = this.toRemote.deep(project.config);
+    if (jestCache !== undefined) this.#config.cacheDirectory = jestCache;
     this.cwd = this.toRemote.path(project.cwd);
 
     // Files reached through links to outside the mirror (node_modules on the embedded backend) keep

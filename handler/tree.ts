@@ -16,6 +16,7 @@ import { fetchPacks } from '../src/ship/s3-fetch';
 import { mbUp } from '../src/ship/sizes';
 import { materialize, treeDir } from './materialize';
 import { MissWatch } from './misses';
+import { SharedTransforms } from './transforms';
 import type { PhaseClock } from './phases';
 
 export class ContainerTree {
@@ -24,6 +25,10 @@ export class ContainerTree {
   /** A HOME and a temporary folder of the run's own (emptied when another run arrives). */
   readonly home: string;
   readonly tmp: string;
+  /** Jest's cache on this side (its transforms), kept across runs like a developer's (see JestSession). */
+  readonly jestCache: string;
+  /** Its transforms, shared with the function's other environments through the store. */
+  readonly transforms: SharedTransforms;
   /** Called when modules loaded from the tree were dropped: sessions built on them must go. */
   readonly #onModulesDropped: () => void;
   /** Which project the tree holds, brought in place for which run. */
@@ -45,6 +50,8 @@ export class ContainerTree {
     this.blobs = blobs;
     this.home = path.join(path.dirname(prefix), 'home');
     this.tmp = path.join(path.dirname(prefix), 'tmp');
+    this.jestCache = path.join(path.dirname(prefix), 'jest-cache');
+    this.transforms = new SharedTransforms(this.jestCache);
     this.#onModulesDropped = onModulesDropped;
   }
 
@@ -213,7 +220,10 @@ export class ContainerTree {
     for (const size of missing.values()) needed += 2 * size;
     if (needed === 0 || needed <= this.#free()) return;
     this.blobs.prune?.(new Set(manifest.files.map((f) => f.hash)));
-    if (needed > this.#free()) for (const dir of [this.home, this.tmp]) fs.rmSync(dir, { recursive: true, force: true });
+    if (needed > this.#free()) {
+      for (const dir of [this.home, this.tmp, this.jestCache]) fs.rmSync(dir, { recursive: true, force: true });
+      this.transforms.reset();
+    }
     if (needed <= this.#free()) return;
     // Last, the tree itself (another project's files, mostly): it is then made anew from the store.
     if (this.#at) {
@@ -249,7 +259,8 @@ export class ContainerTree {
 
   /** Everything under the prefix goes (after a full /tmp): the next project starts from an empty tree. */
   #clear(): void {
-    for (const dir of [this.home, this.tmp]) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of [this.home, this.tmp, this.jestCache]) fs.rmSync(dir, { recursive: true, force: true });
+    this.transforms.reset();
     this.blobs.prune?.(new Set());
     this.#clearTree();
   }

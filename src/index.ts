@@ -17,7 +17,7 @@ import { LocalRuns } from './dispatch/local-runs';
 import { StoreAccessError, UnusableBackendError } from './errors';
 import { ProjectPreparer, type PreparedRun } from './mirror/prepare';
 import { resolveRun } from './options';
-import type { FetchedPackages, ProcessOutput, TestEvent } from './protocol';
+import type { FetchedPackages, ProcessOutput, TestEvent, TransformEntry } from './protocol';
 import { createProgress } from './results/progress';
 import { RunReport } from './results/report';
 import { Timeline, timelineLine } from './results/timeline';
@@ -79,6 +79,8 @@ export default class RemoteLambdaRunner {
         timeline?.request(request);
       },
       onFetchedPackages: (item: DispatchItem, fetched: FetchedPackages) => preparer.learned(item, fetched),
+      transformsOf: (item: DispatchItem) => preparer.transformsOf(item),
+      onTransforms: (item: DispatchItem, entries: TransformEntry[]) => preparer.transformsMade(item, entries),
     };
     // On Lambda, some files may run here instead: runLocally, environmental failures, fallback.
     const local = settings.remote ? new LocalRuns(settings, globalConfig, first.rootDir, report, common) : undefined;
@@ -102,6 +104,7 @@ export default class RemoteLambdaRunner {
         onOutcome: (item, outcome) => (local ? local.outcome(item, outcome) : report.outcome(item, outcome)),
       });
       await local?.finish(run.items, controller.signal.aborted);
+      preparer.finish();
     } finally {
       await disconnect(connection, settings.watchMode);
     }

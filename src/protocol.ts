@@ -175,6 +175,8 @@ export const RunRequestSchema = z.object({
   sourcesRelatedToTestsInChangedFiles: z.array(z.string()).optional(),
   /** The installed packages this request's files need beyond the project's `packages`. */
   packages: z.array(RelativePathSchema).optional(),
+  /** Key of the project's transform index in the store: transforms other environments made, to bring in first. */
+  transforms: HashSchema.optional(),
 });
 export type RunRequest = z.infer<typeof RunRequestSchema>;
 
@@ -236,6 +238,16 @@ export const FetchedPackagesSchema = z.object({
 export type FetchedPackages = z.infer<typeof FetchedPackagesSchema>;
 
 /**
+ * A file of Jest's transform cache an environment wrote (see handler/transforms.ts): its path in
+ * the cache folder, its bytes' sha256, the pack that holds it in the shared store (under
+ * `<prefix>transforms/`), its size. The runner lists them in the project's transform index.
+ */
+export const TransformEntrySchema = z.tuple([RelativePathSchema, HashSchema, HashSchema, z.number().int().nonnegative()]);
+export type TransformEntry = z.infer<typeof TransformEntrySchema>;
+/** The transform index as it travels (a blob in the store): every entry an environment may bring in before it runs. */
+export const TransformIndexSchema = z.array(TransformEntrySchema);
+
+/**
  * A file the run changed in its tree that belongs in the user's checkout: a snapshot file written,
  * updated or deleted, or a test file whose inline snapshots were rewritten. `content` is base64;
  * null means deleted.
@@ -274,6 +286,8 @@ const CompletedResponseSchema = z.object({
   /** Programs the file's tests tried to start that are not on this side (their error may have been caught). */
   missingPrograms: z.array(z.string()).optional(),
   fetchedPackages: FetchedPackagesSchema.optional(),
+  /** Transforms this request made, now in the shared store for other environments. */
+  transforms: z.array(TransformEntrySchema).optional(),
   ...answeredBy,
 });
 
@@ -289,6 +303,7 @@ const FailedResponseSchema = z.object({
   /** Programs the file's tests tried to start that are not on this side (their error may have been caught). */
   missingPrograms: z.array(z.string()).optional(),
   fetchedPackages: FetchedPackagesSchema.optional(),
+  transforms: z.array(TransformEntrySchema).optional(),
   ...answeredBy,
 });
 
@@ -308,6 +323,7 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     results: z.array(FileResponseSchema),
     stopped: SerializedErrorSchema.optional(),
     output: ProcessOutputSchema.optional(),
+    transforms: z.array(TransformEntrySchema).optional(),
     ...answeredBy,
   }),
   z.object({

@@ -25,6 +25,7 @@ test('defaults', () => {
     runLocally: [],
     rerunLocally: true,
     fallback: 'local',
+    packages: 'needed',
   });
 });
 

@@ -65,6 +65,7 @@ afterAll(async () => {
 const lambda = (env: NodeJS.ProcessEnv): JestRun =>
   runJest(project, { runner: 'remote-lambda', env: { ...stack.env, JEST_REMOTE_LAMBDA_DEBUG: '1', JEST_REMOTE_LAMBDA_CONCURRENCY: '2', ...env } });
 const broughtIn = (run: JestRun) => Number(/brought in during the run for (\d+) file\(s\)/.exec(run.stderr)?.[1]);
+const transformsMade = (run: JestRun) => Number(/(\d+) made by this run's environments/.exec(run.stderr)?.[1] ?? 'NaN');
 const mb = (run: JestRun, pattern: RegExp) => Number(pattern.exec(run.stderr)?.[1]);
 
 test.each([
@@ -90,6 +91,11 @@ test.each([
     const second = lambda(env);
     expect(comparable(second)).toEqual(comparable(reference));
     expect(broughtIn(second)).toBe(0);
+    if (name === 'with a bucket') {
+      // what the first run's environments transformed, the new ones brought in instead of transforming again
+      expect(transformsMade(first)).toBeGreaterThanOrEqual(Object.keys(FILES).filter((f) => f.endsWith('.test.js')).length);
+      expect(transformsMade(second)).toBe(0);
+    } else expect(second.stderr).not.toMatch(/\[remote-lambda\] transforms:/);
   },
   600_000,
 );

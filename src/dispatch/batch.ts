@@ -104,7 +104,13 @@ class BatchRun {
       sourcesRelatedToTestsInChangedFiles: this.#options.sourcesRelatedToTestsInChangedFiles,
       ...(store ? { store } : {}),
       ...this.#packages(),
+      ...this.#transforms(first),
     };
+  }
+
+  #transforms(item: DispatchItem): Pick<RunRequest, 'transforms'> {
+    const key = this.#options.delivery?.store && this.#options.transformsOf?.(item);
+    return key ? { transforms: key } : {};
   }
 
   /** The installed packages the pending files need beyond their project's. */
@@ -133,11 +139,13 @@ class BatchRun {
         });
       case 'completed':
       case 'failed':
+        if (response.transforms) this.#options.onTransforms?.(this.pending[0]!, response.transforms);
         if (response.output) this.#options.onOutput?.(response.output);
         await this.#finish(this.pending[0]!, { ...response, timing: { ...response.timing, request: requestMs } }, events);
         this.pending = [];
         return true;
       case 'batch': {
+        if (response.transforms) this.#options.onTransforms?.(this.pending[0]!, response.transforms);
         if (response.output) this.#options.onOutput?.(response.output);
         if (response.results.length > this.pending.length)
           throw new TransportError(`The handler answered ${response.results.length} results for ${this.pending.length} files.`, true);

@@ -9,6 +9,7 @@ import type { Backend } from '../backends/types';
 import {
   MAX_FILES_PER_REQUEST,
   type FetchedPackages,
+  type TransformEntry,
   type FileWrite,
   type RunResponse,
   type Host,
@@ -88,6 +89,10 @@ export interface DispatchOptions {
   onRequest?: (request: RequestRecord) => void;
   /** Packages an environment had to bring in for a file (to send them up front next time). */
   onFetchedPackages?: (item: DispatchItem, fetched: FetchedPackages) => void;
+  /** The key of the transform index of an item's project, in the shared store (see handler/transforms.ts). */
+  transformsOf?: (item: DispatchItem) => string | undefined;
+  /** Transforms an environment made and put into the shared store, while running `item` (and the files sent with it). */
+  onTransforms?: (item: DispatchItem, entries: TransformEntry[]) => void;
 }
 
 /** One request of a lane: which files, when (performance.now()), and its answer or fault. */

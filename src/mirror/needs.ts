@@ -50,6 +50,8 @@ export interface ProjectNeeds {
   files: Map<string, string[]>;
   /** Files whose graph could not be read (every package goes with them). */
   unknown: number;
+  /** Test and setup files parsed this time (the others' graphs came from the cache). */
+  parsed: number;
 }
 
 type Resolver = {
@@ -129,29 +131,20 @@ export class PackageNeeds {
       if (pack) roots.add(pack);
     }
     for (const pack of configFilePackages(tree, config.rootDir)) roots.add(pack);
+    // TypeScript (ts-jest) includes every @types package it finds without an import naming it
+    for (const pack of tree.index.packDirs) if (/(^|\/)node_modules\/@types\/[^/]+$/.test(pack)) roots.add(pack);
     for (const module of projectModules) for (const pack of this.#reach(tree, module)) roots.add(pack);
     const base = tree.closure(roots);
     const files = new Map<string, string[]>();
     for (const test of tests) {
       if (unknown.has(test.path)) {
-        files.set(
-          test.path,
-          [...tree.index.packDirs].filter((p) => !base.has(p)),
-        );
+        files.set(test.path, [...tree.index.packDirs].filter((p) => !base.has(p)).sort());
         continue;
       }
-      const own = new Set([...this.#reach(tree, test.path), ...(learned.files[relativeKey(mirror.localBase, test.path)] ?? [])]);
-      files.set(
-        test.path,
-        [
-          ...tree.closure(
-            [...own].filter((p) => !base.has(p)),
-            base,
-          ),
-        ].filter((p) => !base.has(p)),
-      );
+      const own = [...this.#reach(tree, test.path), ...(learned.files[relativeKey(mirror.localBase, test.path)] ?? [])];
+      files.set(test.path, [...tree.closure(own, base)].sort());
     }
-    return { base: [...base].sort(), files, unknown: unknown.size };
+    return { base: [...base].sort(), files, unknown: unknown.size, parsed: stale.length };
   }
 
   /** Whether every module `entry` reaches is cached for its current content. */

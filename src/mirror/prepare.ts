@@ -12,7 +12,7 @@ import type { Backend } from '../backends/types';
 import type { DispatchItem } from '../dispatch';
 import { RemoteRunnerError, stopsTheRun } from '../errors';
 import type { ResolvedOptions, RunSettings } from '../options';
-import type { FetchedPackages, Hash, ProjectPayload } from '../protocol';
+import type { FetchedPackages, Hash, ProjectPayload, TransformEntry } from '../protocol';
 import type { Progress } from '../results/progress';
 import { NO_SHIP_STATS, type ShipStats } from '../ship/blob-store';
 import type { Delivery } from '../ship/delivery';
@@ -22,6 +22,7 @@ import { holdBack, ScanCache, type HeldBack } from './hold-back';
 import { PackageNeeds, type ProjectNeeds } from './needs';
 import { retarget, type Retargeted, type TargetPlatform } from './platform';
 import { PackageIndex } from '../ship/packages';
+import { TransformIndex } from '../ship/transform-index';
 import { describeProject } from './project';
 import { buildMirror, type Mirror, type MirrorInput } from './walk';
 
@@ -54,10 +55,15 @@ export class ProjectPreparer {
   readonly #delivery: Delivery;
   readonly #progress: Progress;
   readonly #projects = new Map<string, Promise<PreparedProject>>();
+  /** Transforms in the published indexes, and made by this run's environments (the debug line). */
+  readonly transformStats = { shared: false, indexed: 0, made: 0 };
+  /** The transforms the function's environments made, by project id, and the published index's key by project key. */
+  readonly #transforms = new Map<string, TransformIndex>();
+  readonly #transformKeys = new Map<Hash, Hash>();
   /** Which installed packages each file needs (remote trees, `packages: "needed"`), by project id. */
   readonly #needs = new Map<string, PackageNeeds>();
   /** What the needs came to, summed over projects (for the debug line). */
-  readonly packageStats = { files: 0, basePacks: 0, baseBytes: 0, fileBytes: 0, fullBytes: 0, unknown: 0, fetched: 0 };
+  readonly packageStats = { files: 0, basePacks: 0, baseBytes: 0, fileBytes: 0, fullBytes: 0, unknown: 0, fetched: 0, parsed: 0 };
   /** Project key -> whether a local file was shipped with it (for the "not shipped" hint). */
   readonly #shippedFiles = new Map<Hash, (file: string) => boolean>();
   #checked: Promise<void> | undefined;
@@ -120,6 +126,38 @@ export class ProjectPreparer {
     return run;
   }
 
+  /** The key of the transform index published for `item`'s project (the shared store only). */
+  transformsOf(item: DispatchItem): Hash | undefined {
+    return this.#transformKeys.get(item.project.key);
+  }
+
+  /** Transforms an environment made for `item`'s project: in the index published next run. */
+  transformsMade(item: DispatchItem, entries: TransformEntry[]): void {
+    this.#transforms.get(String(item.project.config.id))?.add(entries);
+    this.transformStats.made += entries.length;
+  }
+
+  /** What the run learned, kept for the next: packages files needed, transforms environments made. */
+  finish(): void {
+    for (const needs of this.#needs.values()) needs.save();
+    for (const index of this.#transforms.values()) index.save();
+  }
+
+  /**
+   * With a shared store, the project's transform index goes there as a blob: environments bring in
+   * what other environments transformed before they run (handler/transforms.ts).
+   */
+  async #publishTransforms(config: Config.ProjectConfig, projectKey: Hash): Promise<void> {
+    if (!this.#settings.remote || !this.#delivery.store || !this.#delivery.publish) return;
+    const index = new TransformIndex(path.join(this.#settings.cacheDir, 'transforms', `${sha256(`${config.rootDir}\0${config.id}`).slice(0, 16)}.json`));
+    this.#transforms.set(config.id, index);
+    const bytes = index.encoded();
+    const key = bytes && (await this.#delivery.publish(bytes));
+    if (key) this.#transformKeys.set(projectKey, key);
+    this.transformStats.shared = true;
+    this.transformStats.indexed += index.size;
+  }
+
   /** Packages an environment had to bring in for a file: sent up front from the next run on. */
   learned(item: DispatchItem, fetched: FetchedPackages): void {
     const needs = this.#needs.get(String(item.project.config.id));
@@ -156,6 +194,7 @@ export class ProjectPreparer {
     const project = describeProject(test, mirror, this.#settings, needs?.base);
     const stats = await this.#delivery.ship(project, this.#progress);
     const payload = this.#backend.prepare ? await this.#backend.prepare(project.payload) : project.payload;
+    await this.#publishTransforms(test.context.config, payload.key);
     const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
     this.#shippedFiles.set(payload.key, this.#settings.inPlace ? () => true : (file) => inMirror.has(file));
     for (const k of Object.keys(this.shipped) as Array<keyof ShipStats>) this.shipped[k] += stats[k];
@@ -191,6 +230,7 @@ export class ProjectPreparer {
     for (const own of needs.files.values()) stats.fileBytes += bytesOf(own);
     stats.fullBytes += bytesOf(sizes.keys());
     stats.unknown += needs.unknown;
+    stats.parsed += needs.parsed;
     return needs;
   }
 

@@ -190,6 +190,7 @@ export class RunReport {
       `${this.#lambda ? ` inline=${delivery.inlineBytes} B` : ''}` +
       ` scanned=${scans?.scanned ?? 0} (${scans?.scannedBytes ?? 0} B, ${(scans?.scanMs ?? 0).toFixed(0)}ms) held-back=${this.#preparer!.heldBack.size}\n` +
       packagesLine(this.#preparer!.packageStats, this.#trees) +
+      transformsLine(this.#preparer!.transformStats) +
       `[remote-lambda] handler (sum over files, request = as timed here): ${Object.entries(this.#handlerTiming)
         .map(([k, v]) => `${k}=${v.toFixed(0)}ms`)
         .join(' ')}; overhead outside the test run ≈ ${perFile.toFixed(1)} ms/file\n`
@@ -199,6 +200,12 @@ export class RunReport {
   get #lambda(): LambdaBackend | undefined {
     return this.#connection.backend.name === 'lambda' ? (this.#connection.backend as LambdaBackend) : undefined;
   }
+}
+
+/** Jest's transforms shared through the store (handler/transforms.ts); empty without a store. */
+function transformsLine(stats: ProjectPreparer['transformStats']): string {
+  if (!stats.shared) return '';
+  return `[remote-lambda] transforms: ${stats.indexed} in the index environments bring in; ${stats.made} made by this run's environments (shared from the next run)\n`;
 }
 
 /** What each file's environment brings of node_modules, against the whole (./mirror/needs.ts); empty when all of it goes. */
@@ -212,7 +219,8 @@ function packagesLine(stats: ProjectPreparer['packageStats'], trees: Map<string,
   if (stats.files === 0) return treeLine;
   return (
     `[remote-lambda] packages: base=${stats.basePacks} (${mb(stats.baseBytes)}) + ${mb(stats.fileBytes / stats.files)} per file on average, ` +
-    `of ${mb(stats.fullBytes)} installed; graph unknown for ${stats.unknown} file(s); brought in during the run for ${stats.fetched} file(s)\n` +
+    `of ${mb(stats.fullBytes)} installed; graphs parsed for ${stats.parsed} file(s) (the rest cached), unknown for ${stats.unknown}; ` +
+    `brought in during the run for ${stats.fetched} file(s)\n` +
     treeLine
   );
 }

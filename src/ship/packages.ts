@@ -86,22 +86,25 @@ export class PackageIndex {
   }
 
   /**
-   * The manifest holding only the packages in `wanted` (and everything outside packages): files and
-   * folders inside other packages are left out, so Node finds nothing there rather than an empty
-   * folder. Links stay (one into a package left out dangles until that package comes).
+   * The manifest holding only the packages in `wanted` (and everything outside packages): the files
+   * and folders inside other packages are left out, but each of their own folders stays, empty, so
+   * a listing of node_modules reads as it does on the developer's machine (TypeScript finds its
+   * `@types` that way) and what looks inside finds nothing (see handler/misses.ts). Links stay (one
+   * into a package left out leads to its empty folder until that package comes).
    */
   only(manifest: Manifest, wanted: ReadonlySet<string>): Manifest {
     const keep = (p: string) => {
       const pack = this.packOfFile(`${p}/`);
       return pack === undefined || wanted.has(pack);
     };
+    const placeholder = (d: string) => this.packDirs.has(d) && keep(path.posix.dirname(d));
     return {
       files: manifest.files.filter((f) => {
         const pack = this.packOfFile(f.path);
         return pack === undefined || wanted.has(pack);
       }),
       links: manifest.links.filter((l) => keep(path.posix.dirname(l.path))),
-      dirs: manifest.dirs.filter(keep),
+      dirs: manifest.dirs.filter((d) => keep(d) || placeholder(d)),
       ...(manifest.packDirs ? { packDirs: manifest.packDirs } : {}),
     };
   }
