@@ -67,8 +67,9 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
     }
     clock.lap('parse');
     const loaded = await load(request, tree, clock);
-    if ('session' in loaded && tree && request.store && request.transforms) {
-      await tree.transforms.bringIn(request.store, request.transforms, tree.blobs);
+    if ('session' in loaded && tree && request.store) {
+      tree.transforms.ready();
+      if (request.transforms) await tree.transforms.bringIn(request.store, request.transforms, tree.blobs);
       clock.lap('transforms');
     }
     response = 'session' in loaded ? await withTransforms(await runFiles(request, loaded, env, clock), tree, request) : loaded;

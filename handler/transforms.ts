@@ -32,6 +32,11 @@ export class SharedTransforms {
     this.#dir = dir;
   }
 
+  /** Notes what the folder holds before files run, so what they write is told apart. */
+  ready(): void {
+    this.#list();
+  }
+
   /** Forgets what it knew of the folder (emptied to make room). */
   reset(): void {
     this.#known = undefined;
