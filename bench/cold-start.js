@@ -35,7 +35,8 @@ const log = (line) => process.stderr.write(`[cold-start] ${line}\n`);
 function run(cwd, env) {
   const jestBin = require.resolve('jest/bin/jest', { paths: [cwd] });
   const started = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, [jestBin, '--ci', '--silent'], {
+  // (not --silent: it would hide the runner's summary, where the billed time is)
+  const child = spawnSync(process.execPath, [jestBin, '--ci'], {
     cwd,
     env: { ...process.env, JEST_WORKER_ID: '', FORCE_COLOR: '0', JEST_REMOTE_LAMBDA_DEBUG: '1', ...env },
     encoding: 'utf8',
@@ -108,7 +109,8 @@ function clientMsPerResult(work, env) {
 
 async function main() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-bench-cold-'));
-  const stack = await startFleetStack(REPO, work, 'jrl-cold', { concurrency: args.concurrency * 2 });
+  // (/tmp as deploy gives the function: the whole tree of `packages: "all"` is held twice there)
+  const stack = await startFleetStack(REPO, work, 'jrl-cold', { concurrency: args.concurrency * 2, ephemeralMb: 2048 });
   const results = [];
   let client;
   try {

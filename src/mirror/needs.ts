@@ -29,6 +29,13 @@ const ENTRIES_PER_BUILD = 200;
 /** Builds that may fail on files esbuild cannot parse before the rest are given up as unknown. */
 const MAX_PARSE_ROUNDS = 5;
 const CACHE_VERSION = 1;
+/**
+ * Modules the config names that run on this machine only: the runner itself (this package; the
+ * function runs its own handler), global set-up and tear-down.
+ */
+const HERE_ONLY = { runner: undefined, globalSetup: undefined, globalTeardown: undefined };
+/** Jest's command line: it runs on this machine, never where the tests run. */
+const JEST_COMMAND_LINE = new Set(['jest', 'jest-cli', '@jest/core']);
 const PARSED_EXTENSIONS = new Set(['.js', '.jsx', '.mjs', '.cjs', '.ts', '.tsx', '.mts', '.cts', '.json']);
 /** Config files whose string literals name packages loaded by name at run time (babel presets, tsconfig `extends`). */
 const CONFIG_FILE = /^(babel\.config\.[cm]?[jt]s|babel\.config\.json|\.babelrc(\.[cm]?js|\.json)?|\.swcrc|package\.json|tsconfig(\.[\w-]+)?\.json)$/;
@@ -114,7 +121,8 @@ export class PackageNeeds {
     }
     // the project's own modules every file loads: setup files, and those the config names (a
     // transformer, a test environment, a resolver, snapshot serializers, moduleNameMapper targets)
-    const projectModules = [...new Set(stringsOf(config))].filter((p) => {
+    const remoteConfig = { ...config, ...HERE_ONLY };
+    const projectModules = [...new Set(stringsOf(remoteConfig))].filter((p) => {
       const key = path.isAbsolute(p) ? tree.keyOf(p) : undefined;
       return key !== undefined && tree.hashOf(key) !== undefined && tree.index.packOf(key) === undefined && PARSED_EXTENSIONS.has(path.extname(p));
     });
@@ -125,8 +133,7 @@ export class PackageNeeds {
 
     const learned = this.#cache.learned;
     const roots = new Set<string>([...learned.project]);
-    // (not the runner itself, this package: it runs here; the handler is the function's own code)
-    for (const p of [...jestPaths, ...stringsOf({ ...config, runner: undefined })]) {
+    for (const p of [...jestPaths, ...stringsOf(remoteConfig)]) {
       const pack = path.isAbsolute(p) ? tree.packOf(p) : undefined;
       if (pack) roots.add(pack);
     }
@@ -371,16 +378,21 @@ class TreeView {
     return out;
   }
 
+  /**
+   * What a package declares it loads: its dependencies, optional dependencies and peers, but not
+   * the peers it marks optional (ts-jest's esbuild: loaded only when configured so; if a test does,
+   * it is brought in then), nor Jest's command line as a peer (ts-jest's `jest`): that runs here.
+   */
   #declaredOf(pack: string): string[] {
     let names = this.#declared.get(pack);
     if (names) return names;
     names = [];
     try {
       const json = JSON.parse(fs.readFileSync(path.join(this.#localOf(pack), 'package.json'), 'utf8')) as Record<string, unknown>;
-      for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
-        const deps = json[field];
-        if (deps && typeof deps === 'object') names.push(...Object.keys(deps));
-      }
+      const object = (field: string) => (json[field] && typeof json[field] === 'object' ? (json[field] as Record<string, unknown>) : {});
+      const optionalPeer = (name: string) => (object('peerDependenciesMeta')[name] as { optional?: unknown } | undefined)?.optional === true;
+      names.push(...Object.keys(object('dependencies')), ...Object.keys(object('optionalDependencies')));
+      names.push(...Object.keys(object('peerDependencies')).filter((name) => !optionalPeer(name) && !JEST_COMMAND_LINE.has(name)));
     } catch {
       // (no or unreadable package.json: nothing declared)
     }
@@ -407,14 +419,16 @@ function configFilePackages(tree: TreeView, rootDir: string): string[] {
       let text: string;
       try {
         text = fs.readFileSync(path.join(dir, name), 'utf8');
-        // (a package.json names every dependency: only its babel section counts)
+        // (a package.json names every dependency: only its babel section counts; a tsconfig names
+        // compiler options: only what it extends, and its plugins, are packages)
         if (name === 'package.json') text = JSON.stringify((JSON.parse(text) as { babel?: unknown }).babel ?? null);
+        else if (name.startsWith('tsconfig')) text = [...text.matchAll(/"(?:extends|name|transform)"\s*:\s*(\[[^\]]*\]|"[^"]*")/g)].map((m) => m[1]).join(' ');
       } catch {
         continue;
       }
       for (const m of text.matchAll(/["'`]((?:@[\w.-]+\/)?[\w.-]+(?:\/[\w./-]*)?)["'`]/g)) {
         for (const candidate of babelNames(m[1]!)) {
-          const pack = tree.index.lookup(rootKey, candidate);
+          const pack = JEST_COMMAND_LINE.has(candidate) ? undefined : tree.index.lookup(rootKey, candidate);
           if (pack) out.add(pack);
         }
       }

@@ -63,7 +63,17 @@ export class ProjectPreparer {
   /** Which installed packages each file needs (remote trees, `packages: "needed"`), by project id. */
   readonly #needs = new Map<string, PackageNeeds>();
   /** What the needs came to, summed over projects (for the debug line). */
-  readonly packageStats = { files: 0, basePacks: 0, baseBytes: 0, fileBytes: 0, fullBytes: 0, unknown: 0, fetched: 0, parsed: 0 };
+  readonly packageStats = {
+    files: 0,
+    basePacks: 0,
+    baseBytes: 0,
+    fileBytes: 0,
+    fullBytes: 0,
+    unknown: 0,
+    fetched: 0,
+    parsed: 0,
+    fetchedPackages: new Set<string>(),
+  };
   /** Project key -> whether a local file was shipped with it (for the "not shipped" hint). */
   readonly #shippedFiles = new Map<Hash, (file: string) => boolean>();
   #checked: Promise<void> | undefined;
@@ -163,6 +173,7 @@ export class ProjectPreparer {
     const needs = this.#needs.get(String(item.project.config.id));
     if (!needs) return;
     this.packageStats.fetched++;
+    for (const p of [...fetched.file, ...fetched.project]) this.packageStats.fetchedPackages.add(p);
     needs.learn(item.project.localBase, item.testPath, fetched.file);
     needs.learn(item.project.localBase, undefined, fetched.project);
     needs.save();

@@ -220,7 +220,7 @@ function packagesLine(stats: ProjectPreparer['packageStats'], trees: Map<string,
   return (
     `[remote-lambda] packages: base=${stats.basePacks} (${mb(stats.baseBytes)}) + ${mb(stats.fileBytes / stats.files)} per file on average, ` +
     `of ${mb(stats.fullBytes)} installed; graphs parsed for ${stats.parsed} file(s) (the rest cached), unknown for ${stats.unknown}; ` +
-    `brought in during the run for ${stats.fetched} file(s)\n` +
+    `brought in during the run for ${stats.fetched} file(s)${stats.fetchedPackages.size > 0 ? `: ${[...stats.fetchedPackages].sort().slice(0, 10).join(', ')}${stats.fetchedPackages.size > 10 ? ', …' : ''}` : ''}\n` +
     treeLine
   );
 }
