@@ -32,6 +32,8 @@ export class RunReport {
   readonly #hosts = new Map<string, Host>();
   readonly #handlerTiming: Record<string, number> = {};
   #dispatchStarted = 0;
+  /** This process's CPU time when dispatch started: its cost per result (the debug line). */
+  #dispatchCpu = process.cpuUsage();
   #retries = 0;
   /** The run's own prepared files (they count in the summary); files run locally besides add to #tests. */
   #run: PreparedRun | undefined;
@@ -71,7 +73,10 @@ export class RunReport {
         toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack }),
       ]);
     }
-    if (own) this.#dispatchStarted = performance.now();
+    if (own) {
+      this.#dispatchStarted = performance.now();
+      this.#dispatchCpu = process.cpuUsage();
+    }
   }
 
   /** Jest's test-file-start, once per file (a file run again locally started already). */
@@ -191,6 +196,7 @@ export class RunReport {
       ` scanned=${scans?.scanned ?? 0} (${scans?.scannedBytes ?? 0} B, ${(scans?.scanMs ?? 0).toFixed(0)}ms) held-back=${this.#preparer!.heldBack.size}\n` +
       packagesLine(this.#preparer!.packageStats, this.#trees) +
       transformsLine(this.#preparer!.transformStats) +
+      clientLine(this.#dispatchCpu, files) +
       `[remote-lambda] handler (sum over files, request = as timed here): ${Object.entries(this.#handlerTiming)
         .map(([k, v]) => `${k}=${v.toFixed(0)}ms`)
         .join(' ')}; overhead outside the test run ≈ ${perFile.toFixed(1)} ms/file\n`
@@ -200,6 +206,16 @@ export class RunReport {
   get #lambda(): LambdaBackend | undefined {
     return this.#connection.backend.name === 'lambda' ? (this.#connection.backend as LambdaBackend) : undefined;
   }
+}
+
+/**
+ * This process's CPU time while files ran elsewhere, per result: sending requests, reading and
+ * checking answers, making Jest's results, Jest's reporters (the client's share of a large run).
+ */
+function clientLine(since: NodeJS.CpuUsage, files: number): string {
+  if (files === 0) return '';
+  const cpu = process.cpuUsage(since);
+  return `[remote-lambda] client: ${((cpu.user + cpu.system) / 1000 / files).toFixed(2)} ms of CPU per result while files ran\n`;
 }
 
 /** Jest's transforms shared through the store (handler/transforms.ts); empty without a store. */
