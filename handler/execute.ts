@@ -15,6 +15,7 @@ import {
   type ProjectPayload,
   type RunRequest,
   type RunResponse,
+  type Store,
   type TestEvent,
 } from '../src/protocol';
 import type { BlobSource } from '../src/ship/blob-store';
@@ -84,6 +85,22 @@ async function withTransforms(response: RunResponse, tree: ContainerTree | undef
   if (!tree || !request.store || (response.status !== 'completed' && response.status !== 'failed' && response.status !== 'batch')) return response;
   const transforms = await tree.transforms.collect(request.store);
   return transforms.length > 0 ? { ...response, transforms } : response;
+}
+
+/**
+ * A warm-up before a run (the runner hashes and ships meanwhile): brings in the project the last run
+ * used, as far as the shared store has it, and loads its Jest, so the run's first request finds the
+ * environment ready. Never fails: whatever it could not do, the first request does.
+ */
+export async function warmUp(projectKey: string, store: Store, env: ExecuteEnvironment): Promise<void> {
+  if (env.root.kind !== 'materialize' || sessions.has(projectKey)) return;
+  const tree = treeOf(env.root.dir, env.root.blobs);
+  const request: RunRequest = { protocolVersion: PROTOCOL_VERSION, runId: 'warm-up', projectKey, store, globalConfig: {}, mode: 'worker', testPath: 'warm-up' };
+  try {
+    await load(request, tree, new PhaseClock());
+  } catch {
+    // (the first request meets the same, and reports it)
+  }
 }
 
 /** A need-blobs answer says how far the blobs arriving in pieces have come in this environment. */

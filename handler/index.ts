@@ -22,7 +22,7 @@ import { LocalBlobStore } from '../src/ship/blob-store';
 import { resultObjectKey, s3Client } from '../src/ship/s3';
 import { mb } from '../src/ship/sizes';
 import { HANDLER_VERSION } from '../src/version';
-import { execute, faultResponse } from './execute';
+import { execute, faultResponse, warmUp } from './execute';
 import { host } from './host';
 import { captureOutput } from './output';
 
@@ -54,7 +54,15 @@ export function handler(event: unknown): Promise<unknown> {
 async function handle(event: unknown): Promise<unknown> {
   const warm = invocations++ > 0;
   const version = (event as { protocolVersion?: unknown } | null)?.protocolVersion;
-  if (PingRequestSchema.safeParse(event).success) return pong(warm);
+  const ping = PingRequestSchema.safeParse(event);
+  if (ping.success) {
+    if (ping.data.warmUp && ping.data.protocolVersion === PROTOCOL_VERSION) {
+      const { root, store } = work();
+      const capture = captureOutput();
+      await warmUp(ping.data.warmUp.projectKey, ping.data.warmUp.store, { root: { kind: 'materialize', dir: root, blobs: store } }).finally(() => capture.stop());
+    }
+    return pong(warm);
+  }
   if (version !== PROTOCOL_VERSION) {
     return finalFault(
       `This function runs the jest-runner-remote-lambda ${HANDLER_VERSION} handler (protocol ${PROTOCOL_VERSION}); the runner sent protocol ${JSON.stringify(version)}.\n` +

@@ -86,6 +86,7 @@ export default class RemoteLambdaRunner {
     const local = settings.remote ? new LocalRuns(settings, globalConfig, first.rootDir, report, common) : undefined;
     // Before the first test starts only: Jest's reporter owns the terminal after that.
     const preparer = new ProjectPreparer(settings, globalConfig, connection, createProgress({ silent: globalConfig.silent, json: globalConfig.json }));
+    preparer.prewarm(tests);
     try {
       const run = await prepareOrFallBack(preparer, local?.split(tests) ?? tests, local);
       await report.prepared(run, preparer);

@@ -379,7 +379,16 @@ export type ResponseEnvelope = z.infer<typeof ResponseEnvelopeSchema>;
  * A health check (`doctor`, `deploy`): which handler answers, on which Node, with how much /tmp.
  * Any protocol version may ask, so that a handler of another version still says which it is.
  */
-export const PingRequestSchema = z.object({ protocolVersion: z.number().int(), kind: z.literal('ping') });
+export const PingRequestSchema = z.object({
+  protocolVersion: z.number().int(),
+  kind: z.literal('ping'),
+  /**
+   * A warm-up (src/backends/lambda/invoke.ts, `prewarm`): before it answers, the environment brings
+   * in this project (its tree as the project names it, Jest loaded), the one the last run used, while
+   * the runner hashes and ships. Ignored by a handler of another protocol.
+   */
+  warmUp: z.object({ projectKey: HashSchema, store: StoreSchema }).optional(),
+});
 export type PingRequest = z.infer<typeof PingRequestSchema>;
 export const PING_REQUEST: PingRequest = { protocolVersion: PROTOCOL_VERSION, kind: 'ping' };
 export const PongSchema = z.object({

@@ -26,6 +26,7 @@ test('defaults', () => {
     rerunLocally: true,
     fallback: 'local',
     packages: 'needed',
+    prewarm: true,
   });
 });
 

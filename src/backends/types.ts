@@ -4,7 +4,7 @@
  * (src/ship/), nor retries or schedules (src/dispatch/).
  */
 import type { TargetPlatform } from '../mirror/platform';
-import type { ProjectPayload, RunRequest, RunResponse, TestEvent } from '../protocol';
+import type { Hash, ProjectPayload, RunRequest, RunResponse, Store, TestEvent } from '../protocol';
 
 export interface InvokeOptions {
   signal: AbortSignal;
@@ -29,6 +29,12 @@ export interface Backend {
    * none is known (platform packages are shipped for each). Absent where files run on this machine.
    */
   platforms?(): TargetPlatform[];
+  /**
+   * Starts `count` environments while the runner prepares (hashes, ships), each bringing in the
+   * project `warmUp` names (the last run's) if given; the first requests then go to them. Absent
+   * where workers start with the run anyway.
+   */
+  prewarm?(count: number, warmUp?: { projectKey: Hash; store: Store }): void;
   /** Moves one request to a worker. Rejects only on transport failure; failing tests resolve. */
   invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse>;
   /** Stops workers and releases resources; a backend kept for watch mode is closed on exit. */

@@ -3,9 +3,11 @@
  * what its files need, its description, delivery of its blobs (src/ship/) and whatever the backend
  * sets up before the first request. Hashing and uploading show a progress bar on a terminal.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import vm from 'node:vm';
+import writeFileAtomic from 'write-file-atomic';
 import type { Test } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import type { Backend } from '../backends/types';
@@ -136,6 +138,21 @@ export class ProjectPreparer {
     return run;
   }
 
+  /**
+   * On Lambda, environments start while this run hashes and ships: as many as will run files, each
+   * bringing in the project as the last run left it (the tree mostly the same, Jest the same).
+   */
+  prewarm(tests: Test[]): void {
+    if (!this.#settings.remote || !this.#settings.options.prewarm || !this.#backend.prewarm || tests.length === 0) return;
+    const { store } = this.#delivery;
+    const last = store && readLastProject(this.#lastProjectFile(tests[0]!.context.config));
+    this.#backend.prewarm(Math.min(this.#settings.workers, tests.length), last ? { projectKey: last, store } : undefined);
+  }
+
+  #lastProjectFile(config: Config.ProjectConfig): string {
+    return path.join(this.#settings.cacheDir, 'last-project', `${sha256(`${config.rootDir}\0${config.id}`).slice(0, 16)}.txt`);
+  }
+
   /** The key of the transform index published for `item`'s project (the shared store only). */
   transformsOf(item: DispatchItem): Hash | undefined {
     return this.#transformKeys.get(item.project.key);
@@ -206,6 +223,7 @@ export class ProjectPreparer {
     const stats = await this.#delivery.ship(project, this.#progress);
     const payload = this.#backend.prepare ? await this.#backend.prepare(project.payload) : project.payload;
     await this.#publishTransforms(test.context.config, payload.key);
+    if (this.#settings.remote) writeLastProject(this.#lastProjectFile(test.context.config), payload.key);
     const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
     this.#shippedFiles.set(payload.key, this.#settings.inPlace ? () => true : (file) => inMirror.has(file));
     for (const k of Object.keys(this.shipped) as Array<keyof ShipStats>) this.shipped[k] += stats[k];
@@ -354,4 +372,18 @@ function packSizes(mirror: Mirror): Map<string, number> {
     if (pack !== undefined) sizes.set(pack, (sizes.get(pack) ?? 0) + f.size);
   }
   return sizes;
+}
+
+function readLastProject(file: string): Hash | undefined {
+  try {
+    const key = fs.readFileSync(file, 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(key) ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeLastProject(file: string, key: Hash): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic.sync(file, key, { fsync: false });
 }

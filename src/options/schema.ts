@@ -120,6 +120,13 @@ export const RemoteLambdaOptionsSchema = z
      */
     fallback: z.enum(['local', 'fail']).default('local'),
     /**
+     * Lambda backend: start as many environments as the run will use while it hashes and ships,
+     * each bringing in the project as the last run left it, so the first files do not each pay a
+     * cold start after shipping (one extra, billed, invocation per environment).
+     * @default true
+     */
+    prewarm: z.boolean().default(true),
+    /**
      * Lambda backend: which installed packages an environment brings in. `needed`: those each test
      * file's module graph reaches (esbuild parses, Jest's resolver resolves, then each package's
      * declared dependencies), and any other the tests turn out to touch (fetched then, and sent up

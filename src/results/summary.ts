@@ -36,7 +36,7 @@ export function lambdaSummary(f: RunFigures, localNode = process.version): strin
       ? `billed ${(stats.billedMbMs / 1024 / 1000).toFixed(2)} GB-s ≈ $${estimateUsd(stats, arch).toFixed(4)}`
       : 'billed time unknown (no REPORT line in the log tail)';
   const lines = [
-    `remote-lambda: ${f.files} file(s) on Lambda${where}, ${stats.invocations} invocation(s)${stats.pings ? ` (+${stats.pings} ping)` : ''}, ${f.retries} retr${f.retries === 1 ? 'y' : 'ies'} ` +
+    `remote-lambda: ${f.files} file(s) on Lambda${where}, ${stats.invocations} invocation(s)${besides(stats)}, ${f.retries} retr${f.retries === 1 ? 'y' : 'ies'} ` +
       `(${stats.throttles} throttled); shipped ${shippedText}; ${billed}`,
   ];
   const major = (v: string) => v.replace(/^v/, '').split('.')[0];
@@ -49,6 +49,12 @@ export function lambdaSummary(f: RunFigures, localNode = process.version): strin
     );
   }
   return lines.join('\n');
+}
+
+/** " (+1 ping, +4 warm-ups)": invocations that ran no file. */
+function besides(stats: InvocationStats): string {
+  const parts = [stats.pings ? `+${stats.pings} ping` : '', stats.warmUps ? `+${stats.warmUps} warm-up${stats.warmUps === 1 ? '' : 's'}` : ''].filter(Boolean);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 /** On a terminal, after a run on the embedded backend. */

@@ -17,6 +17,8 @@ export interface InvocationStats {
   /** Invocations that ran files (a ping before shipping is counted apart). */
   invocations: number;
   pings: number;
+  /** Pings sent to start environments before the run (see LambdaBackend.prewarm); billed like invocations. */
+  warmUps: number;
   throttles: number;
   billedMs: number;
   /** Sum over invocations of billed milliseconds times memory in MB. */
@@ -27,7 +29,7 @@ export interface InvocationStats {
 }
 
 export function noInvocationStats(): InvocationStats {
-  return { invocations: 0, pings: 0, throttles: 0, billedMs: 0, billedMbMs: 0, largeResponses: 0 };
+  return { invocations: 0, pings: 0, warmUps: 0, throttles: 0, billedMs: 0, billedMbMs: 0, largeResponses: 0 };
 }
 
 /** Adds the billed duration and memory of one invocation's log tail (base64) to `stats`. */
@@ -44,8 +46,8 @@ export function accountReport(stats: InvocationStats, logResult: string | undefi
   stats.billedMbMs += ms * mb;
 }
 
-export function estimateUsd(stats: Pick<InvocationStats, 'billedMbMs' | 'invocations'> & { pings?: number }, arch: string): number {
+export function estimateUsd(stats: Pick<InvocationStats, 'billedMbMs' | 'invocations'> & { pings?: number; warmUps?: number }, arch: string): number {
   const gbSeconds = stats.billedMbMs / 1024 / 1000;
   const perGbSecond = arch === 'arm64' ? LAMBDA_PRICES.arm64 : LAMBDA_PRICES.x86_64;
-  return gbSeconds * perGbSecond + (stats.invocations + (stats.pings ?? 0)) * LAMBDA_PRICES.perRequest;
+  return gbSeconds * perGbSecond + (stats.invocations + (stats.pings ?? 0) + (stats.warmUps ?? 0)) * LAMBDA_PRICES.perRequest;
 }

@@ -18,9 +18,11 @@ import {
   RunResponseSchema,
   checkAt,
   parseAt,
+  type Hash,
   type Host,
   type RunRequest,
   type RunResponse,
+  type Store,
 } from '../../protocol';
 import type { TargetPlatform } from '../../mirror/platform';
 import { quietSdkNodeWarning } from '../../ship/s3';
@@ -31,6 +33,8 @@ import { accountReport, noInvocationStats, type InvocationStats } from './billin
 import { FunctionFactsCache, type FunctionFacts } from './facts';
 import { ThrottledError, classifyInvokeError, summarizeFunctionError } from './faults';
 
+/** Longest a request waits for the warm-up it was paired with (a cold start with a big tree takes tens of seconds). */
+const WARM_UP_WAIT_MS = 60_000;
 /** Attempts of the ping that tells a function's runtime, when nothing is known about it yet. */
 const PING_ATTEMPTS = 3;
 
@@ -49,6 +53,8 @@ export class LambdaBackend implements Backend {
   readonly facts: FunctionFactsCache;
   readonly #options: LambdaBackendOptions;
   readonly #client: LambdaClient;
+  /** Warm-ups under way: each request waits for one (see prewarm). */
+  readonly #warming: Array<Promise<void>> = [];
 
   constructor(options: LambdaBackendOptions, clientConfig: LambdaClientConfig = {}) {
     this.#options = options;
@@ -139,7 +145,32 @@ export class LambdaBackend implements Backend {
     return pong.data;
   }
 
+  /**
+   * Warm-ups: `count` pings sent together, so Lambda starts as many environments while the runner
+   * hashes and ships; each brings in the last run's project (`warmUp`) before it answers. A request
+   * waits for one of them first, so it lands on an environment that is ready rather than starting
+   * yet another. Best effort: a warm-up that fails costs nothing but its invocation.
+   */
+  prewarm(count: number, warmUp?: { projectKey: Hash; store: Store }): void {
+    const payload = Buffer.from(JSON.stringify({ ...PING_REQUEST, ...(warmUp ? { warmUp } : {}) }));
+    for (let i = 0; i < count; i++) {
+      this.stats.warmUps++;
+      const warming = this.#client
+        .send(new InvokeCommand({ FunctionName: this.#options.functionName, Qualifier: this.#options.qualifier, LogType: 'Tail', Payload: payload }), {
+          abortSignal: AbortSignal.timeout(this.#options.invokeTimeoutMs),
+        })
+        .then(
+          (output) => accountReport(this.stats, output.LogResult),
+          () => undefined,
+        );
+      this.#warming.push(warming);
+    }
+  }
+
   async invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
+    // (a warm-up stuck past a cold start's time does not hold the run: Lambda starts another environment)
+    const warming = this.#warming.shift();
+    if (warming) await Promise.race([warming, sleep(WARM_UP_WAIT_MS, undefined, { ref: false })]);
     const payload = JSON.stringify(request);
     const size = Buffer.byteLength(payload);
     if (size > LAMBDA_PAYLOAD_LIMIT_BYTES) {
