@@ -132,7 +132,7 @@ export class PackageNeeds {
     if (stale.length > 0) unknown = await this.#parse(tree, stale, context.resolver as unknown as Resolver, context.hasteFS as unknown as HasteFS, config);
 
     const learned = this.#cache.learned;
-    const roots = new Set<string>([...learned.project]);
+    const roots = new Set<string>();
     for (const p of [...jestPaths, ...stringsOf(remoteConfig)]) {
       const pack = path.isAbsolute(p) ? tree.packOf(p) : undefined;
       if (pack) roots.add(pack);
@@ -142,13 +142,16 @@ export class PackageNeeds {
     for (const pack of tree.index.packDirs) if (/(^|\/)node_modules\/@types\/[^/]+$/.test(pack)) roots.add(pack);
     for (const module of projectModules) for (const pack of this.#reach(tree, module)) roots.add(pack);
     const base = tree.closure(roots);
+    // (what environments found every file needs travels with each request, not in the project's
+    // description: learning it does not change the project, so warm environments keep their Jest)
+    const learnedByAll = [...tree.closure(learned.project, base)];
     const files = new Map<string, string[]>();
     for (const test of tests) {
       if (unknown.has(test.path)) {
         files.set(test.path, [...tree.index.packDirs].filter((p) => !base.has(p)).sort());
         continue;
       }
-      const own = [...this.#reach(tree, test.path), ...(learned.files[relativeKey(mirror.localBase, test.path)] ?? [])];
+      const own = [...this.#reach(tree, test.path), ...(learned.files[relativeKey(mirror.localBase, test.path)] ?? []), ...learnedByAll];
       files.set(test.path, [...tree.closure(own, base)].sort());
     }
     return { base: [...base].sort(), files, unknown: unknown.size, parsed: stale.length };
