@@ -45,6 +45,12 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
     parts.push(`<text x="4" y="${yy + 13}" class="lane">${esc(clip(lane.name, 40))}</text>`);
     if (lane.tid === critical) parts.push(`<rect x="${LABEL - 2}" y="${yy - 1}" width="${WIDTH - LABEL - 6}" height="${ROW}" class="critical"/>`);
   }
+  // Labels go on top of every bar (drawn last), from where the file's setup ends to its bar's end.
+  const labels: string[] = [];
+  const setupEnd = new Map<number, Array<[number, number]>>();
+  for (const e of events) {
+    if (e.ph === 'X' && e.cat === 'setup-phase') setupEnd.set(e.tid, [...(setupEnd.get(e.tid) ?? []), [e.ts, e.ts + (e.dur ?? 0)]]);
+  }
   for (const e of events) {
     if (e.ph !== 'X') continue;
     const colour =
@@ -60,12 +66,19 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
     const inset = e.cat === 'file' ? 2 : e.cat === 'prepare' ? 2 : 6;
     const title = `${e.name} — ${((e.dur ?? 0) / 1000).toFixed(0)} ms${e.args?.status ? ` (${String(e.args.status)})` : ''}${e.args?.cold ? ', cold' : ''}`;
     parts.push(
-      `<rect x="${x(e.ts).toFixed(1)}" y="${y(e.tid) + inset}" width="${w.toFixed(1)}" height="${ROW - 2 * inset}" fill="${colour}"><title>${esc(title)}</title></rect>`,
+      `<rect x="${x(e.ts).toFixed(1)}" y="${y(e.tid) + inset}" width="${w.toFixed(1)}" height="${ROW - 2 * inset}" fill="${colour}"${e.cat === 'file' ? ' class="file"' : ''}><title>${esc(title)}</title></rect>`,
     );
-    if (e.cat === 'file' && longest.has(String(e.args?.testPath)) && w > 30) {
-      parts.push(`<text x="${(x(e.ts) + 3).toFixed(1)}" y="${y(e.tid) + 13}" class="file">${esc(clip(path.basename(e.name), Math.floor(w / 6)))}</text>`);
+    if (e.cat === 'file' && longest.has(String(e.args?.testPath))) {
+      const end = e.ts + (e.dur ?? 0);
+      const from = Math.max(e.ts, ...(setupEnd.get(e.tid) ?? []).filter(([s, t]) => s >= e.ts && t <= end).map(([, t]) => t));
+      const room = x(end) - x(from);
+      if (room > 30)
+        labels.push(
+          `<text x="${(x(from) + 3).toFixed(1)}" y="${y(e.tid) + 13}" class="file">${esc(clip(path.basename(e.name), Math.floor((room - 6) / 6)))}</text>`,
+        );
     }
   }
+  parts.push(...labels);
   const ticks: string[] = [];
   const step = niceStep(endUs / 1000 / 8);
   for (let ms = 0; ms * 1000 <= endUs; ms += step) {
@@ -101,7 +114,7 @@ table{border-collapse:collapse;margin:8px 0}td{padding:2px 10px 2px 0;vertical-a
 .legend span{margin-right:14px;white-space:nowrap}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 svg text.lane{font-size:11px;fill:#333}svg text.file{font-size:10px;fill:#fff;pointer-events:none}
 svg text.tick{font-size:10px;fill:#777}svg line.tick{stroke:#eee}
-svg rect.critical{fill:none;stroke:#000;stroke-width:1.5;stroke-dasharray:4 2}
+svg rect.file{stroke:#fff;stroke-width:1}svg rect.critical{fill:none;stroke:#000;stroke-width:1.5;stroke-dasharray:4 2}
 </style></head><body>
 <h1>Test run timeline</h1>
 <table>${rows.map(([k, v]) => `<tr><td><b>${k}</b></td><td>${v}</td></tr>`).join('')}</table>
