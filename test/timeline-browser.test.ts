@@ -86,8 +86,9 @@ test('Chromium renders the picture of a real run: every lane named, the longest 
   const covered = await page.$$eval('svg text.file', (texts) =>
     texts.flatMap((t) => {
       const a = t.getBoundingClientRect();
-      return [...document.querySelectorAll('svg rect[fill]')]
-        .filter((r) => t.compareDocumentPosition(r) & Node.DOCUMENT_POSITION_FOLLOWING)
+      const FOLLOWING = 4; // Node.DOCUMENT_POSITION_FOLLOWING
+      return [...t.ownerDocument.querySelectorAll('svg rect[fill]')]
+        .filter((r) => t.compareDocumentPosition(r) & FOLLOWING)
         .filter((r) => {
           const b = r.getBoundingClientRect();
           return b.left < a.right && a.left < b.right && b.top < a.bottom && a.top < b.bottom;
