@@ -191,7 +191,8 @@ export class Timeline {
       }
       const answered = r.response && ['completed', 'failed', 'batch'].includes(r.response.status);
       const results = answered ? fileResponses(r.response!) : [];
-      const mapped = results.map((_, i) => this.#done.get(r.items[i]!));
+      // (a file's outcome belongs to its last answer: an earlier attempt's request ends with its answer)
+      const mapped = results.map((_, i) => (answers.get(r.items[i]!)?.at(-1) === r ? this.#done.get(r.items[i]!) : undefined));
       const lastMapped = Math.max(r.endedAt, ...mapped.map((d) => (d ? d.at : 0)));
       const span = place(lane, r.sentAt, lastMapped);
       const name = r.error ? `fault: ${firstLine(r.error.message)}` : answered ? 'request' : (r.response?.status ?? 'request');
@@ -221,7 +222,7 @@ export class Timeline {
         const attempt = answered.indexOf(r) + 1;
         const final = attempt === answered.length;
         const flaky = this.#flaky.has(item.testPath) ? { flaky: true } : {};
-        const done = final ? mapped[i] : undefined;
+        const done = mapped[i];
         const phases = Object.entries(result.timing).filter(([k]) => k !== 'request');
         const fileStart = at;
         const children: TraceEvent[] = [];
