@@ -11,7 +11,8 @@
  *  3. On the fleet with s3rver: one run fills the bucket; then at each concurrency the fleet is
  *     recycled (every environment cold, as the estimate assumes) and the suite runs `--runs` times
  *     through our runner: the measured wall time of `npx jest` (median) against the prediction, and
- *     against the same model given the environments' start as measured in that run.
+ *     against the same model given the environments' start as measured in that run; then `--runs`
+ *     runs more, every environment warm, against `estimate --warm`.
  *
  *   npm run build && node bench/estimate.js [--quick] [--files=N] [--concurrency=1,2,4] [--runs=N]
  *
@@ -143,6 +144,14 @@ async function main() {
           runs.push({ wallMs: run.wallMs, startMs: observedStartMs(timeline, inits) });
           log(`fleet: concurrency ${c}, run ${i + 1}: ${Math.round(run.wallMs)} ms (environments started in ${runs.at(-1).startMs} ms)`);
         }
+        // then as a run minutes later finds them: every environment warm
+        const warm = [];
+        for (let i = 0; i < RUNS; i++) {
+          warm.push(jest(project, { ...env, JEST_REMOTE_LAMBDA_CONCURRENCY: String(c) }).wallMs);
+          log(`fleet: concurrency ${c}, warm run ${i + 1}: ${Math.round(warm.at(-1))} ms`);
+        }
+        const warmMs = Math.round(median(warm));
+        const warmPredicted = estimate(project, c, ['--warm']).predictedWallMs.lambda;
         const measuredMs = Math.round(median(runs.map((r) => r.wallMs)));
         const startMs = Math.round(median(runs.map((r) => r.startMs)));
         const predicted = predictions[c];
@@ -157,6 +166,7 @@ async function main() {
           measuredStartMs: startMs,
           predictedWithMeasuredStartMs: withStart.predictedWallMs.lambda,
           errorWithMeasuredStart: error(withStart.predictedWallMs.lambda, measuredMs),
+          warm: { measuredMs: warmMs, runsMs: warm.map(Math.round), predictedMs: warmPredicted, error: error(warmPredicted, warmMs) },
         });
       }
     } finally {
@@ -204,6 +214,10 @@ function markdown(r) {
     ...r.lambda.map(
       (p) =>
         `| local fleet, concurrency ${p.concurrency}, every environment cold | ${s(p.measuredMs)} | ${s(p.predictedMs)} | ${pct(p.error)} | ${s(p.predictedWithMeasuredStartMs)} | ${pct(p.errorWithMeasuredStart)} |`,
+    ),
+    ...r.lambda.map(
+      (p) =>
+        `| local fleet, concurrency ${p.concurrency}, every environment warm (\`--warm\`) | ${s(p.warm.measuredMs)} | ${s(p.warm.predictedMs)} | ${pct(p.warm.error)} | | |`,
     ),
     '',
     `Start of a new environment: predicted ${s(r.lambda[0].predictedColdStartMs)} s (init + 0.78 ms per shipped file + loading Jest); measured in the runs: ${r.lambda.map((p) => `${s(p.measuredStartMs)} s at ${p.concurrency}`).join(', ')}.`,

@@ -72,9 +72,10 @@ export function slowdownAt(memoryMb: number): number {
 
 /** Wall time and bill of one run on Lambda. */
 export function predictLambda(files: SuiteFile[], p: LambdaParams): LambdaPrediction {
-  const concurrency = Math.max(1, Math.min(p.concurrency, p.accountConcurrency, files.length));
+  const inFlight = Math.max(1, Math.min(p.concurrency, p.accountConcurrency));
+  const concurrency = Math.min(inFlight, files.length);
   const order = sequencerOrder(files);
-  const queue = new FileQueue(order, { concurrency, batchMs: p.batchMs, maxFilesPerRequest: MAX_FILES_PER_REQUEST });
+  const queue = new FileQueue(order, { concurrency: inFlight, batchMs: p.batchMs, maxFilesPerRequest: MAX_FILES_PER_REQUEST });
   const burst = new StepBucket(p.burstEnvironments, p.burstWindowMs, p.clientStartMs);
   const rate = new ContinuousBucket(p.requestsPerSecondPerConcurrency * p.accountConcurrency, p.clientStartMs);
   // Each slot has at most one pending event: its next dispatch, or its answer's arrival.

@@ -26,6 +26,8 @@ export interface EstimateFlags {
   json?: boolean;
   /** Nothing in the bucket yet: the client uploads the whole tree first. */
   firstRun?: boolean;
+  /** The environments are warm from a run minutes ago (Lambda keeps idle ones for a while): no cold starts. */
+  warm?: boolean;
   /** Overrides of the fleet's figures (to check the model against another fleet, e.g. the local one). */
   coldStartMs?: number;
   networkRttMs?: number;
@@ -137,7 +139,7 @@ export async function estimate(flags: EstimateFlags, out: (s: string) => void, c
   const architecture = flags.architecture ?? 'x86_64';
   const concurrency = flags.concurrency ?? options.concurrency;
   const workers = flags.workers ?? Math.max(1, globalConfig.maxWorkers);
-  const coldStartMs = flags.coldStartMs ?? Math.round(FLEET.initMs + shippedFiles * FLEET.materializeMsPerFile + FLEET.jestBootMs);
+  const coldStartMs = flags.coldStartMs ?? (flags.warm ? 0 : Math.round(FLEET.initMs + shippedFiles * FLEET.materializeMsPerFile + FLEET.jestBootMs));
   const params = (c: number): LambdaParams => ({
     concurrency: c,
     memoryMb,
@@ -262,7 +264,7 @@ function table(e: Estimate, flags: EstimateFlags): string {
     ['this machine', `${s(e.predictedWallMs.local)} with ${e.localInBand ? 'the files in band (as Jest would decide)' : `${e.workers} workers`}`],
     [
       `Lambda at ${e.concurrency}`,
-      `${s(e.predictedWallMs.lambda)} (${e.environments} environments, cold start ${s(e.coldStartMs)} each for ${e.shipped.files} files; ${e.memoryMb} MB${flags.firstRun ? '; first run: everything uploaded' : ''})`,
+      `${s(e.predictedWallMs.lambda)} (${e.environments} environments, ${flags.warm ? 'warm' : `cold start ${s(e.coldStartMs)} each for ${e.shipped.files} files`}; ${e.memoryMb} MB${flags.firstRun ? '; first run: everything uploaded' : ''})`,
     ],
     ['stops improving at', `concurrency ${e.plateau.concurrency} (${s(e.plateau.wallMs)}; more adds environments that wait for their cold start)`],
     [

@@ -47,6 +47,7 @@ estimate only:
   --architecture <arch>      x86_64 or arm64          (default: x86_64; both prices are printed)
   --workers <N>              workers here             (default: Jest's --maxWorkers)
   --first-run                nothing in the bucket yet: the whole tree is uploaded first
+  --warm                     the environments are warm from a recent run (no cold starts)
   --cold-start-ms <ms>       a new environment's start (default: from the files shipped)
   --rtt-ms <ms>              network round trip per invocation (default: 15)
   --json                     one JSON object on the last line
@@ -73,6 +74,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   concurrency: { type: 'string' },
   workers: { type: 'string' },
   'first-run': { type: 'boolean' },
+  warm: { type: 'boolean' },
   'cold-start-ms': { type: 'string' },
   'rtt-ms': { type: 'string' },
   json: { type: 'boolean' },
@@ -224,6 +226,7 @@ async function runEstimate(v: Values, out: (s: string) => void): Promise<number>
       workers: optional('workers', 1, 1024),
       json: Boolean(v.json),
       firstRun: Boolean(v['first-run']),
+      warm: Boolean(v.warm),
       coldStartMs: optional('cold-start-ms', 0, 900_000),
       networkRttMs: optional('rtt-ms', 0, 10_000),
     },
