@@ -54,12 +54,34 @@ function durationsMs() {
 }
 
 function writeSuite(project, waits) {
-  fs.writeFileSync(path.join(project, 'jest.config.js'), "module.exports = { runner: 'remote-lambda', testTimeout: 30000 };\n");
+  // (Jest's cache in a folder of its own: its durations from the local run are kept for every estimate)
+  const config = { runner: 'remote-lambda', testTimeout: 30000, cacheDirectory: jestCache(project) };
+  fs.writeFileSync(path.join(project, 'jest.config.js'), `module.exports = ${JSON.stringify(config)};\n`);
   fs.mkdirSync(path.join(project, 'test'), { recursive: true });
   waits.forEach((ms, i) => {
     const name = `w${String(i).padStart(3, '0')}.test.js`;
     fs.writeFileSync(path.join(project, 'test', name), `test('waits ${ms} ms', () => new Promise((resolve) => setTimeout(resolve, ${ms})));\n`);
   });
+}
+
+const jestCache = (project) => path.join(project, '..', 'jest-cache');
+
+/**
+ * Jest's duration files as the local run left them; `restore` puts them back (each run rewrites
+ * them, and a cold remote run's first files include their environment's start).
+ */
+function keepDurations(project) {
+  const dir = jestCache(project);
+  const kept = Object.fromEntries(
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('perf-cache-'))
+      .map((f) => [f, fs.readFileSync(path.join(dir, f))]),
+  );
+  must(Object.keys(kept).length > 0, `no perf-cache file in ${dir}`);
+  return () => {
+    for (const [f, bytes] of Object.entries(kept)) fs.writeFileSync(path.join(dir, f), bytes);
+  };
 }
 
 /** The project's own jest, end to end (the process's wall time, as a person waits for it). */
@@ -121,7 +143,9 @@ async function main() {
     log('local: a first run with Jest’s default runner (primes Jest’s durations), then the measured runs');
     jest(project, {}, ['--runner=jest-runner']);
     const local = Array.from({ length: RUNS }, () => jest(project, {}, ['--runner=jest-runner']).wallMs);
+    const restore = keepDurations(project);
     const predictions = Object.fromEntries(CONCURRENCIES.map((c) => [c, estimate(project, c)]));
+    const warmPredictions = Object.fromEntries(CONCURRENCIES.map((c) => [c, estimate(project, c, ['--warm'])]));
     const first = predictions[CONCURRENCIES[0]];
     log(`estimate: ${JSON.stringify(first)}`);
 
@@ -151,10 +175,11 @@ async function main() {
           log(`fleet: concurrency ${c}, warm run ${i + 1}: ${Math.round(warm.at(-1))} ms`);
         }
         const warmMs = Math.round(median(warm));
-        const warmPredicted = estimate(project, c, ['--warm']).predictedWallMs.lambda;
+        const warmPredicted = warmPredictions[c].predictedWallMs.lambda;
         const measuredMs = Math.round(median(runs.map((r) => r.wallMs)));
         const startMs = Math.round(median(runs.map((r) => r.startMs)));
         const predicted = predictions[c];
+        restore();
         const withStart = estimate(project, c, [`--cold-start-ms=${startMs}`]);
         points.push({
           concurrency: c,
@@ -187,7 +212,8 @@ async function main() {
         error: error(first.predictedWallMs.local, localMs),
       },
       lambda: points,
-      machine: { cores: os.cpus().length, node: process.version },
+      // (the machine is shared: its load over the last minute when the runs ended says how much)
+      machine: { cores: os.cpus().length, node: process.version, loadAverage1m: Number(os.loadavg()[0].toFixed(1)) },
     };
     if (!QUICK) {
       const dir = path.join(REPO, 'bench/results');
@@ -205,7 +231,7 @@ function markdown(r) {
   const s = (ms) => `${(ms / 1000).toFixed(1)}`;
   return [
     `estimate: \`npm run build && node bench/estimate.js --files=${r.files} --concurrency=${CONCURRENCIES.join(',')} --runs=${RUNS}\`,`,
-    `${r.machine.cores} cores, Node ${r.machine.node}, ${new Date().toISOString().slice(0, 10)}. ${r.files} files that wait (seed ${SEED}), ${s(r.sumMs)} s in all, the longest ${s(r.longestMs)} s;`,
+    `${r.machine.cores} cores (load average ${r.machine.loadAverage1m} at the end: the machine is shared), Node ${r.machine.node}, ${new Date().toISOString().slice(0, 10)}. ${r.files} files that wait (seed ${SEED}), ${s(r.sumMs)} s in all, the longest ${s(r.longestMs)} s;`,
     `the project ships ${r.shipped.files} files (${(r.shipped.bytes / 1e6).toFixed(0)} MB). Wall time is the whole \`npx jest\` process; medians of ${RUNS} runs.`,
     '',
     '| where | measured (s) | predicted (s) | error | predicted with the start measured in the run (s) | error |',
