@@ -46,7 +46,7 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
     parts.push(`<text x="4" y="${yy + 13}" class="lane">${esc(clip(lane.name, 40))}</text>`);
     if (lane.tid === critical) parts.push(`<rect x="${LABEL - 2}" y="${yy - 1}" width="${WIDTH - LABEL - 6}" height="${ROW}" class="critical"/>`);
   }
-  // Labels go on top of every bar (drawn last), from where the file's setup ends to its bar's end.
+  // Labels go on top of every bar (drawn last), with a white outline, so they read on any colour.
   const labels: string[] = [];
   const setupEnd = new Map<number, Array<[number, number]>>();
   for (const e of events) {
@@ -71,12 +71,13 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
     );
     if (e.cat === 'file' && longest.has(String(e.args?.testPath))) {
       const end = e.ts + (e.dur ?? 0);
-      const from = Math.max(e.ts, ...(setupEnd.get(e.tid) ?? []).filter(([s, t]) => s >= e.ts && t <= end).map(([, t]) => t));
+      const afterSetup = Math.max(e.ts, ...(setupEnd.get(e.tid) ?? []).filter(([s, t]) => s >= e.ts && t <= end).map(([, t]) => t));
+      const name = path.basename(e.name);
+      // (after the file's setup if the name fits there, else from the file's start, over its setup)
+      const from = x(end) - x(afterSetup) >= name.length * 6 + 6 ? afterSetup : e.ts;
       const room = x(end) - x(from);
       if (room > 30)
-        labels.push(
-          `<text x="${(x(from) + 3).toFixed(1)}" y="${y(e.tid) + 13}" class="file">${esc(clip(path.basename(e.name), Math.floor((room - 6) / 6)))}</text>`,
-        );
+        labels.push(`<text x="${(x(from) + 3).toFixed(1)}" y="${y(e.tid) + 13}" class="file">${esc(clip(name, Math.floor((room - 6) / 6)))}</text>`);
     }
   }
   parts.push(...labels);
@@ -116,7 +117,7 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
 body{font:13px system-ui,sans-serif;margin:16px;color:#222}
 table{border-collapse:collapse;margin:8px 0}td{padding:2px 10px 2px 0;vertical-align:top}
 .legend span{margin-right:14px;white-space:nowrap}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
-svg text.lane{font-size:11px;fill:#333}svg text.file{font-size:10px;fill:#fff;pointer-events:none}
+svg text.lane{font-size:11px;fill:#333}svg text.file{font-size:11px;fill:#111;stroke:#fff;stroke-width:3px;stroke-linejoin:round;paint-order:stroke;pointer-events:none}
 svg text.tick{font-size:10px;fill:#777}svg line.tick{stroke:#eee}
 svg rect.file,svg rect.attempt{stroke:#fff;stroke-width:1}svg rect.flaky{stroke:#ff6f00;stroke-width:2}svg rect.critical{fill:none;stroke:#000;stroke-width:1.5;stroke-dasharray:4 2}
 </style></head><body>
