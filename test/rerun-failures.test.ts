@@ -69,8 +69,8 @@ const byFile = (r: JestRun) => Object.fromEntries(r.json.testResults.map((t) => 
 const logged = (r: JestRun, file: string) => r.console[`${path.join(project, file)}\0`] ?? [];
 
 /** What every run with reruns must show: each file once, the flaky one passing with its first failure in its console. */
-function checkFlaky(ours: JestRun, reference: JestRun, attempts: number): void {
-  expect(reference.json.numTotalTestSuites).toBe(5);
+function checkFlaky(ours: JestRun, reference: JestRun, attempts: number, files = 5): void {
+  expect(reference.json.numTotalTestSuites).toBe(files);
   expect(byFile(reference)['flaky.test.js']!.status).toBe('failed');
   // each file reported once; the flaky file passes; the failing one fails with its (last) failure
   expect(ours.json.testResults.map((t) => path.basename(t.name)).sort()).toEqual(reference.json.testResults.map((t) => path.basename(t.name)).sort());
@@ -208,5 +208,36 @@ describe('Lambda (the local fleet)', () => {
     ]);
     // (and a ping before the first file)
     expect((await stack.fleet.stats()).invocations).toBe(9);
+  });
+
+  test('a file that fails there for want of this machine runs here once (rerunLocally), not again there', async () => {
+    // a program only this machine has (on the PATH of these Jest runs; the function has its own)
+    const tools = path.join(work, 'tools');
+    fs.mkdirSync(tools, { recursive: true });
+    fs.writeFileSync(path.join(tools, 'jrl-rerun-tool'), '#!/bin/sh\necho here\n', { mode: 0o755 });
+    const file = path.join(project, 'tool.test.js');
+    fs.writeFileSync(file, "test('runs a local tool', () => expect(require('child_process').execFileSync('jrl-rerun-tool').toString()).toBe('here\\n'));\n");
+    try {
+      await stack.fleet.recycle();
+      const PATH = `${tools}${path.delimiter}${process.env.PATH}`;
+      const reference = run('default', { PATH });
+      const before = (await stack.fleet.stats()).invocations;
+      const ours = run('remote-lambda', {
+        ...stack.env,
+        PATH,
+        JEST_REMOTE_LAMBDA_CONCURRENCY: '2',
+        JEST_REMOTE_LAMBDA_BATCH_MS: '0',
+        JEST_REMOTE_LAMBDA_RETRIES: '0',
+        JEST_REMOTE_LAMBDA_RERUN_FAILURES: '2',
+        JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'runner-cache-tool'),
+      });
+      checkFlaky(ours, reference, 3, 6);
+      expect(byFile(ours)['tool.test.js']!.status).toBe('passed');
+      expect(ours.stderr).toMatch(/ran on this machine instead of Lambda: tool\.test\.js \(failed remotely: spawn jrl-rerun-tool ENOENT/);
+      // 6 files, 2 more attempts of always.test.js, 1 more of flaky.test.js; tool.test.js once there
+      expect((await stack.fleet.stats()).invocations - before).toBe(9 + 1);
+    } finally {
+      fs.rmSync(file);
+    }
   });
 });
