@@ -87,6 +87,8 @@ function checkFlaky(ours: JestRun, reference: JestRun, attempts: number, files =
   expect(entries[0]!.message).toContain('expect(received).toBe(expected)');
   expect(entries[0]!.message).toMatch(/Expected: true\n\s*Received: false/);
   expect(entries[0]!.message).toContain('> 7 |   expect(fs.existsSync(marker)).toBe(true);');
+  // Jest's default reporter prints it with the file's output (Jest's --json file has no console output at all)
+  expect(ours.stderr).toContain('this file is flaky: it failed once, then passed on attempt 2 (rerunFailures)');
   expect(ours.stderr).toContain(`remote-lambda: flaky: flaky.test.js (passed on attempt 2); failed on every attempt: always.test.js (${attempts} attempts).`);
 }
 
