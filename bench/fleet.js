@@ -199,7 +199,9 @@ async function stress(project, work) {
   const fleetDirLeft = fs.existsSync(stack.fleet.workDir);
   const left = [...pids].filter(alive);
   const after = leftovers();
-  const tmpLeft = after.filter((d) => !before.includes(d));
+  // (only this process's: a fleet another test file starts meanwhile has its own, and ends later)
+  const ofThisRun = (d) => d === path.basename(stack.fleet.workDir) || d.startsWith(`jrl-fleet-options-${process.pid}-`);
+  const tmpLeft = after.filter((d) => !before.includes(d) && ofThisRun(d));
   const names = ours.json.testResults.map((f) => f.name);
   const counts = new Map();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);

@@ -9,9 +9,9 @@ import type { RunResponse } from '../src/protocol';
 const ID = crypto.randomBytes(4).toString('hex');
 let filesAnswered = 0;
 
-/** `response` with this environment's id and the files it had answered before this request. */
-export function stamped(response: RunResponse): RunResponse {
-  const environment = { id: ID, pid: process.pid, filesBefore: filesAnswered };
+/** `response` with this environment's id, the files it had answered before this request, and the size of its tree. */
+export function stamped(response: RunResponse, treeBytes?: number): RunResponse {
+  const environment = { id: ID, pid: process.pid, filesBefore: filesAnswered, ...(treeBytes !== undefined ? { treeBytes } : {}) };
   if (response.status === 'completed' || response.status === 'failed') filesAnswered++;
   else if (response.status === 'batch') filesAnswered += response.results.length;
   return { ...response, environment };

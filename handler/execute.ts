@@ -10,6 +10,7 @@ import {
   RunRequestSchema,
   decodeProject,
   parseAt,
+  type FetchedPackages,
   type FileResponse,
   type ProjectPayload,
   type RunRequest,
@@ -24,6 +25,7 @@ import { applyEnv, underEnv } from './env';
 import { stamped } from './environment';
 import { host } from './host';
 import { PhaseClock } from './phases';
+import { watchingMisses, type MissWatch } from './misses';
 import { JestSession, serializeError } from './session';
 import { shapeAsJestWorker, watchingExits, watchingPrograms, type WorkerShape } from './test-process';
 import { ContainerTree } from './tree';
@@ -65,11 +67,23 @@ export async function execute(raw: unknown, env: ExecuteEnvironment): Promise<Ru
     }
     clock.lap('parse');
     const loaded = await load(request, tree, clock);
-    response = 'session' in loaded ? await runFiles(request, loaded, env, clock) : loaded;
+    if ('session' in loaded && tree && request.store) {
+      tree.transforms.ready();
+      if (request.transforms) await tree.transforms.bringIn(request.store, request.transforms, tree.blobs);
+      clock.lap('transforms');
+    }
+    response = 'session' in loaded ? await withTransforms(await runFiles(request, loaded, env, clock), tree, request) : loaded;
   } catch (error) {
     response = faultResponse(error);
   }
-  return stamped(response.status === 'need-blobs' && tree ? withPartial(response, tree.blobs) : response);
+  return stamped(response.status === 'need-blobs' && tree ? withPartial(response, tree.blobs) : response, tree?.bytes);
+}
+
+/** An answer with the transforms its files made, once they are in the shared store (./transforms.ts). */
+async function withTransforms(response: RunResponse, tree: ContainerTree | undefined, request: RunRequest): Promise<RunResponse> {
+  if (!tree || !request.store || (response.status !== 'completed' && response.status !== 'failed' && response.status !== 'batch')) return response;
+  const transforms = await tree.transforms.collect(request.store);
+  return transforms.length > 0 ? { ...response, transforms } : response;
 }
 
 /** A need-blobs answer says how far the blobs arriving in pieces have come in this environment. */
@@ -80,7 +94,9 @@ function withPartial(response: Extract<RunResponse, { status: 'need-blobs' }>, b
 
 /** An error of the handler as its answer: blobs to send, or a crash the runner may retry unless it cannot help. */
 export function faultResponse(error: unknown): RunResponse {
-  if (error instanceof MissingBlobsError) return { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: error.missing };
+  if (error instanceof MissingBlobsError) {
+    return { protocolVersion: PROTOCOL_VERSION, status: 'need-blobs', missing: error.missing, ...(error.fetched ? { fetchedPackages: error.fetched } : {}) };
+  }
   const final = error instanceof RemoteRunnerError && !error.retryable;
   return { protocolVersion: PROTOCOL_VERSION, status: 'crashed', error: serializeError(error), ...(final ? { final } : {}) };
 }
@@ -103,7 +119,7 @@ async function load(request: RunRequest, tree: ContainerTree | undefined, clock:
       sessions.clear();
       await tree.bringTo(project, request, clock);
     }
-    loaded = newSession(project, tree);
+    loaded = await newSessionHealing(project, tree, request, clock);
     clock.lap('prepare');
   } else if (tree && !tree.holds(request)) {
     // Another project, or a new run of the same one: whatever earlier runs (or their tests) left
@@ -111,11 +127,38 @@ async function load(request: RunRequest, tree: ContainerTree | undefined, clock:
     await tree.bringTo(loaded.payload, request, clock);
     // Switching trees purges modules loaded from the old one; a session built on them goes too.
     if (!sessions.has(request.projectKey)) {
-      loaded = newSession(loaded.payload, tree);
+      loaded = await newSessionHealing(loaded.payload, tree, request, clock);
       clock.lap('prepare');
     }
+  } else if (tree?.lacks(loaded.payload, request)) {
+    // The same run, files that need packages this tree has not brought in yet.
+    if (await tree.addPackages(loaded.payload, request.packages ?? [], request, clock)) loaded.session.clearResolverCaches();
   }
   return loaded;
+}
+
+/** Packages a file may bring in when its tests reach for them, and runs it again after (see ./misses.ts). */
+const MAX_PACKAGE_ROUNDS = 4;
+
+/**
+ * A new session; in a tree of only some packages, one that Jest itself or the test environment
+ * reaches for and lacks is brought in and the session made again.
+ */
+async function newSessionHealing(project: ProjectPayload, tree: ContainerTree | undefined, request: RunRequest, clock: PhaseClock): Promise<LoadedProject> {
+  if (!tree?.partial(project)) return newSession(project, tree);
+  for (let round = 0; ; round++) {
+    const watch = tree.missWatch(project);
+    try {
+      return await watchingMisses(watch, undefined, async () => newSession(project, tree));
+    } catch (error) {
+      if (watch.empty || round >= MAX_PACKAGE_ROUNDS) throw error;
+      await tree.addPackages(project, [...watch.file, ...watch.project], request, clock, {
+        testPath: request.testPath,
+        file: [],
+        project: [...watch.file, ...watch.project],
+      });
+    }
+  }
 }
 
 /** The request's project, whole: inline, from this container's store or the shared one, with its manifest's parts merged in. */
@@ -149,7 +192,7 @@ function newSession(project: ProjectPayload, tree: ContainerTree | undefined): L
   if (prefix === undefined) throw new HandlerFault('The local backend sent a project without preparedRoot.', { retryable: true });
   let session: JestSession;
   try {
-    session = underEnv(project.env, project.unsetEnv, () => new JestSession(project, prefix));
+    session = underEnv(project.env, project.unsetEnv, () => new JestSession(project, prefix, tree?.jestCache));
   } catch (error) {
     // (the same tree and the same Jest fail the same way on every attempt: no retry can help)
     throw new HandlerFault(`Could not load this project's Jest on this side: ${(error as Error).message}`, { cause: error });
@@ -171,7 +214,10 @@ async function runFiles(request: RunRequest, loaded: LoadedProject, env: Execute
   const shape = env.trusted
     ? undefined
     : { workerScript: session.workerScript, ...(tree ? { binDirs: session.binDirs(), home: tree.home, tmp: tree.tmp } : {}) };
-  const runFile = (testPath: string, timing: Record<string, number>) => runOneFile(request, testPath, loaded, env, timing, shape);
+  const runFile = (testPath: string, timing: Record<string, number>) =>
+    tree?.partial(loaded.payload)
+      ? runBringingPackages(request, testPath, loaded, env, timing, shape, tree, clock)
+      : runOneFile(request, testPath, loaded, env, timing, shape);
   if (!request.moreTestPaths?.length) {
     const response = await runFile(request.testPath, clock.timing);
     clock.lap('run');
@@ -185,10 +231,46 @@ async function runFiles(request: RunRequest, loaded: LoadedProject, env: Execute
       results.push(await runFile(testPath, fileClock.timing));
       fileClock.lap('run');
     } catch (error) {
+      // (the first file needs blobs: the whole request asks for them; a later one: the rest is sent again)
+      if (error instanceof MissingBlobsError && results.length === 0) throw error;
       return { protocolVersion: PROTOCOL_VERSION, status: 'batch', results, stopped: serializeError(error) };
     }
   }
   return { protocolVersion: PROTOCOL_VERSION, status: 'batch', results };
+}
+
+/**
+ * Runs a file in a tree of only some installed packages: when its tests reached for one the tree
+ * lacks (the runner's graph did not show it), that package comes and the file runs again from the
+ * tree as its manifest says; the answer names what came, for the runner to send it up front next time.
+ */
+async function runBringingPackages(
+  request: RunRequest,
+  testPath: string,
+  loaded: LoadedProject,
+  env: ExecuteEnvironment,
+  timing: Record<string, number>,
+  shape: WorkerShape | undefined,
+  tree: ContainerTree,
+  clock: PhaseClock,
+): Promise<FileResponse> {
+  const fetched = { file: new Set<string>(), project: new Set<string>() };
+  for (let round = 0; ; round++) {
+    const watch = tree.missWatch(loaded.payload);
+    const response = await runOneFile(request, testPath, loaded, env, timing, shape, watch);
+    if (watch.empty || round >= MAX_PACKAGE_ROUNDS)
+      return fetched.file.size + fetched.project.size > 0 ? { ...response, fetchedPackages: listed(fetched) } : response;
+    for (const p of watch.file) fetched.file.add(p);
+    for (const p of watch.project) fetched.project.add(p);
+    await tree.addPackages(loaded.payload, [...watch.file, ...watch.project], request, clock, { testPath, ...listed(fetched) });
+    tree.restore(loaded.payload);
+    if (!sessions.has(request.projectKey)) loaded = await newSessionHealing(loaded.payload, tree, request, clock);
+    loaded.session.clearResolverCaches();
+  }
+}
+
+function listed(fetched: { file: Set<string>; project: Set<string> }): FetchedPackages {
+  return { file: [...fetched.file].sort(), project: [...fetched.project].sort() };
 }
 
 /** Whether the file runs in a materialized tree (a remote side, or the isolated embedded backend). */
@@ -201,11 +283,12 @@ async function runOneFile(
   env: ExecuteEnvironment,
   timing: Record<string, number>,
   shape: WorkerShape | undefined,
+  misses?: MissWatch,
 ): Promise<FileResponse> {
   const restoreEnv = applyEnv(loaded.payload.env, loaded.payload.unsetEnv);
   const restoreShape = shape ? shapeAsJestWorker(shape) : () => {};
   const events: TestEvent[] = [];
-  const run = () =>
+  const runFile = () =>
     loaded.session.run(testPath, {
       mode: request.mode,
       globalConfig: request.globalConfig,
@@ -213,6 +296,7 @@ async function runOneFile(
       sourcesRelatedToTestsInChangedFiles: request.sourcesRelatedToTestsInChangedFiles,
       onEvent: env.onEvent ?? ((e) => events.push(e)),
     });
+  const run = misses ? () => watchingMisses(misses, loaded.session.Resolver, runFile) : runFile;
   // (not in Jest's own process: there a test's process.exit ends the run, as with Jest's runner;
   // nor where the tests share this machine's programs)
   const watched = async () => {

@@ -15,6 +15,8 @@ export interface MaterializeOptions {
   allowExternalLinks: boolean;
   /** Where to remember what was written (outside the tree, so tests never see it). */
   statePath: string;
+  /** Only add what the manifest describes (more packages for a tree): nothing else is looked at or removed. */
+  additive?: boolean;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface MaterializeStats {
   kept: number;
   removed: number;
   linked: number;
+  /** Paths that held something else before (written over, or removed). */
+  changed: string[];
 }
 
 type State = Record<string, [hash: string, mtimeMs: number, size: number]>;
@@ -39,11 +43,11 @@ export function materialize(root: string, manifest: Manifest, blobs: BlobSource,
   const missing = manifest.files.filter((f) => blobs.pathOf(f.hash) === undefined).map((f) => f.hash);
   if (missing.length > 0) throw new MissingBlobsError([...new Set(missing)]);
 
-  const stats: MaterializeStats = { written: 0, kept: 0, removed: 0, linked: 0 };
+  const stats: MaterializeStats = { written: 0, kept: 0, removed: 0, linked: 0, changed: [] };
   const state = readState(options.statePath);
   fs.mkdirSync(root, { recursive: true });
   const wanted = new Wanted(manifest);
-  stats.removed = removeUndescribed(root, wanted, state);
+  if (!options.additive) stats.removed = removeUndescribed(root, wanted, state, stats.changed);
   for (const dir of [...wanted.dirs].sort()) {
     const abs = inside(root, dir);
     const st = lstatOrUndefined(abs);
@@ -51,8 +55,10 @@ export function materialize(root: string, manifest: Manifest, blobs: BlobSource,
     if (!st || !st.isDirectory()) fs.mkdirSync(abs, { recursive: true });
   }
   for (const file of manifest.files) {
-    if (writeFile(root, file, blobs, state)) stats.written++;
-    else stats.kept++;
+    const outcome = writeFile(root, file, blobs, state);
+    if (outcome === 'kept') stats.kept++;
+    else stats.written++;
+    if (outcome === 'replaced') stats.changed.push(file.path);
   }
   for (const [p, target] of wanted.links) {
     const abs = inside(root, p);
@@ -88,28 +94,29 @@ class Wanted {
 }
 
 /** Removes what the manifest does not describe (deepest first, so directories empty out); returns how many. */
-function removeUndescribed(root: string, wanted: Wanted, state: State): number {
+function removeUndescribed(root: string, wanted: Wanted, state: State, changed: string[]): number {
   let removed = 0;
   for (const entry of listTree(root).reverse()) {
     if (wanted.has(entry)) continue;
     fs.rmSync(inside(root, entry.path), { recursive: true, force: true });
     delete state[entry.path];
+    changed.push(entry.path);
     removed++;
   }
   return removed;
 }
 
-/** Puts one file in place unless it is there untouched since we wrote it; true when it was written. */
-function writeFile(root: string, file: FileEntry, blobs: BlobSource, state: State): boolean {
+/** Puts one file in place unless it is there untouched since we wrote it. */
+function writeFile(root: string, file: FileEntry, blobs: BlobSource, state: State): 'kept' | 'written' | 'replaced' {
   const abs = inside(root, file.path);
   const st = lstatOrUndefined(abs);
   const known = state[file.path];
-  if (st?.isFile() && known && known[0] === file.hash && known[1] === st.mtimeMs && known[2] === st.size) return false;
+  if (st?.isFile() && known && known[0] === file.hash && known[1] === st.mtimeMs && known[2] === st.size) return 'kept';
   if (st) fs.rmSync(abs, { recursive: true, force: true });
   copyFileAtomic(blobs.pathOf(file.hash)!, abs, file.executable ? 0o755 : 0o644);
   const written = fs.statSync(abs);
   state[file.path] = [file.hash, written.mtimeMs, written.size];
-  return true;
+  return st ? 'replaced' : 'written';
 }
 
 /** Joins a manifest path to the root and refuses anything that would land outside it. */

@@ -63,8 +63,15 @@ export class JestSession {
   readonly #root: string;
   /** argv[1] of a Jest worker of this project's Jest: jest-worker's child script. */
   readonly workerScript: string;
+  /** The project's own jest-resolve `Resolver` class. */
+  readonly Resolver: Record<string, unknown> & { clearDefaultResolverCache?: () => void };
 
-  constructor(project: ProjectPayload, prefix: string) {
+  /**
+   * `jestCache`: where Jest keeps its transform cache on this side. The project's own cacheDirectory
+   * is a path of the developer's machine (on a Mac, /var/folders/…), which a Lambda environment
+   * cannot create: a folder of the environment's own takes its place, the same in every environment.
+   */
+  constructor(project: ProjectPayload, prefix: string, jestCache?: string) {
     this.#inPlace = project.inPlace === true && prefix === '';
     const root = treeDir(prefix, project.localBase);
     this.#root = root;
@@ -73,6 +80,7 @@ export class JestSession {
     this.toRemote = new PathMap([[project.localBase, root], ...aliases.map(([real, at]): [string, string] => [real, path.join(root, at)])]);
     this.toLocal = new PathMap([[prefix, ''], ...aliases.map(([real, at]): [string, string] => [path.join(root, at), real])]);
     this.#config = this.toRemote.deep(project.config);
+    if (jestCache !== undefined) this.#config.cacheDirectory = jestCache;
     this.cwd = this.toRemote.path(project.cwd);
 
     // Files reached through links to outside the mirror (node_modules on the embedded backend) keep
@@ -97,6 +105,7 @@ export class JestSession {
     this.workerScript = jestWorkerScript(jest.runner);
     this.#TestRunner = interop(require(jest.runner)).default;
     const Runtime = interop(require(jest.runtime)).default;
+    this.Resolver = interop(require(require.resolve('jest-resolve', { paths: [path.dirname(jest.runtime)] }))).default;
     const HasteMap = interop(require(jest.hasteMap)).default;
     const moduleMap = HasteMap.getStatic(this.#config).getModuleMapFromJSON(this.toRemote.deep(project.moduleMap));
     this.#context = {
@@ -105,6 +114,14 @@ export class JestSession {
       resolver: Runtime.createResolver(this.#config, moduleMap),
       hasteFS: undefined,
     };
+  }
+
+  /**
+   * Forgets what Jest's resolver learned of the file system (it keeps what it stat'ed for the life
+   * of the process): after packages came into the tree, a module it found missing may be there.
+   */
+  clearResolverCaches(): void {
+    this.Resolver.clearDefaultResolverCache?.();
   }
 
   #remoteGlobalConfig(globalConfig: AnyRecord): AnyRecord {

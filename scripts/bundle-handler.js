@@ -4,7 +4,7 @@
 //   dist/handler/worker.js  the embedded backend's worker process; the AWS SDK stays external
 //   dist/handler/index.js   the Lambda entry (index.handler): self-contained, zip-ready
 //   dist/src/index.cjs      the runner Jest loads (the AWS SDK stays external and is loaded
-//                           only for the lambda backend)
+//                           only for the lambda backend; esbuild too, which cannot be bundled)
 //   dist/src/cli.js         the `jest-runner-remote-lambda` command: a two-line entry into tsc's
 //                           dist/src/cli/main.js (not bundled: the package stays small)
 const esbuild = require('esbuild');
@@ -33,7 +33,7 @@ Promise.all([
   esbuild.build({ ...common, entryPoints: { index: 'handler/index.ts' } }),
   // .cjs: Jest loads a runner through its transform (for runners written in TypeScript); its
   // default pattern (\.[jt]sx?$) leaves .cjs alone, so a linked checkout is not run through babel
-  esbuild.build({ ...common, outdir: undefined, outfile: 'dist/src/index.cjs', entryPoints: ['src/index.ts'], external: ['@aws-sdk/*', 'cli-progress'] }),
+  esbuild.build({ ...common, outdir: undefined, outfile: 'dist/src/index.cjs', entryPoints: ['src/index.ts'], external: ['@aws-sdk/*', 'cli-progress', 'esbuild'] }),
 ])
   .then((results) => {
     fs.writeFileSync(

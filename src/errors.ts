@@ -103,7 +103,11 @@ export class StoreAccessError extends RemoteRunnerError {
 
 /** The handler's content store lacks these blobs: the runner is asked for them. */
 export class MissingBlobsError extends RemoteRunnerError {
-  constructor(readonly missing: string[]) {
+  /** `fetched`: the blobs are those of packages a file's tests touched (see protocol's FetchedPackagesSchema). */
+  constructor(
+    readonly missing: string[],
+    readonly fetched?: { testPath: string; file: string[]; project: string[] },
+  ) {
     super('MISSING_BLOBS', `${missing.length} blob(s) are not in the content store`, { retryable: true });
   }
 }

@@ -18,7 +18,7 @@ import { wroteSnapshots } from './dispatch/reruns';
 import { StoreAccessError, UnusableBackendError } from './errors';
 import { ProjectPreparer, type PreparedRun } from './mirror/prepare';
 import { resolveRun } from './options';
-import type { ProcessOutput, TestEvent } from './protocol';
+import type { FetchedPackages, ProcessOutput, TestEvent, TransformEntry } from './protocol';
 import { createProgress } from './results/progress';
 import { RunReport } from './results/report';
 import { Timeline, timelineLine } from './results/timeline';
@@ -75,7 +75,13 @@ export default class RemoteLambdaRunner {
       onEvent: (_item: unknown, event: TestEvent) => this.#events.emit(event.name, event.args as TestEvents[typeof event.name]),
       onRetry: () => report.retried(),
       onOutput: (output: ProcessOutput) => report.output(output),
-      onRequest: timeline && ((request: RequestRecord) => timeline.request(request)),
+      onRequest: (request: RequestRecord) => {
+        report.request(request);
+        timeline?.request(request);
+      },
+      onFetchedPackages: (item: DispatchItem, fetched: FetchedPackages) => preparer.learned(item, fetched),
+      transformsOf: (item: DispatchItem) => preparer.transformsOf(item),
+      onTransforms: (item: DispatchItem, entries: TransformEntry[]) => preparer.transformsMade(item, entries),
       // An update (-u) writes snapshots from what its attempt produced: once, so nothing runs again.
       rerunFailures: globalConfig.updateSnapshot === 'all' ? 0 : settings.options.rerunFailures,
       onRerun: (item: DispatchItem, outcome: FileOutcome, attempt: number) => report.rerun(item, outcome, attempt),
@@ -103,6 +109,7 @@ export default class RemoteLambdaRunner {
         onOutcome: (item, outcome) => (local ? local.outcome(item, outcome) : report.outcome(item, outcome)),
       });
       await local?.finish(run.items, controller.signal.aborted);
+      preparer.finish();
     } finally {
       await disconnect(connection, settings.watchMode);
     }

@@ -115,6 +115,12 @@ export const ProjectPayloadSchema = z.object({
   env: z.record(z.string(), z.string()),
   /** Variables to remove for the run (a NO_COLOR of the function's own would undo FORCE_COLOR). */
   unsetEnv: z.array(z.string()).optional(),
+  /**
+   * The installed packages (of `manifest.packDirs`) every file of the project needs: Jest, the
+   * transformers, what the setup files import. When set, an environment materializes only these
+   * and those a request names (`RunRequest.packages`); without it, the whole tree.
+   */
+  packages: z.array(RelativePathSchema).optional(),
 });
 export type ProjectPayload = z.infer<typeof ProjectPayloadSchema>;
 
@@ -167,6 +173,10 @@ export const RunRequestSchema = z.object({
   piece: z.object({ hash: HashSchema, offset: z.number().int().nonnegative(), total: z.number().int().positive(), data: z.string() }).optional(),
   changedFiles: z.array(z.string()).optional(),
   sourcesRelatedToTestsInChangedFiles: z.array(z.string()).optional(),
+  /** The installed packages this request's files need beyond the project's `packages`. */
+  packages: z.array(RelativePathSchema).optional(),
+  /** Key of the project's transform index in the store: transforms other environments made, to bring in first. */
+  transforms: HashSchema.optional(),
 });
 export type RunRequest = z.infer<typeof RunRequestSchema>;
 
@@ -204,9 +214,38 @@ export type Host = z.infer<typeof HostSchema>;
  * The execution environment that answered (a Lambda container, a local worker): its id, and how
  * many files it had answered before this request (0: it was cold). For the run's timeline.
  */
-export const EnvironmentSchema = z.object({ id: z.string(), pid: z.number().int().optional(), filesBefore: z.number().int().nonnegative() });
+export const EnvironmentSchema = z.object({
+  id: z.string(),
+  pid: z.number().int().optional(),
+  filesBefore: z.number().int().nonnegative(),
+  /** Bytes of the files its tree holds (a tree of only the packages its files needed is smaller than the whole). */
+  treeBytes: z.number().int().nonnegative().optional(),
+});
 export type Environment = z.infer<typeof EnvironmentSchema>;
 const answeredBy = { environment: EnvironmentSchema.optional() };
+
+/**
+ * Installed packages an environment brought in because a file's tests touched them although the
+ * runner had not named them (a `require` of a computed name, a file read from a package): for the
+ * runner to name them up front next time.
+ */
+export const FetchedPackagesSchema = z.object({
+  /** Needed by this test file. */
+  file: z.array(RelativePathSchema),
+  /** Needed outside the test's own modules (a transformer's preset, the test environment): by every file of the project. */
+  project: z.array(RelativePathSchema),
+});
+export type FetchedPackages = z.infer<typeof FetchedPackagesSchema>;
+
+/**
+ * A file of Jest's transform cache an environment wrote (see handler/transforms.ts): its path in
+ * the cache folder, its bytes' sha256, the pack that holds it in the shared store (under
+ * `<prefix>transforms/`), its size. The runner lists them in the project's transform index.
+ */
+export const TransformEntrySchema = z.tuple([RelativePathSchema, HashSchema, HashSchema, z.number().int().nonnegative()]);
+export type TransformEntry = z.infer<typeof TransformEntrySchema>;
+/** The transform index as it travels (a blob in the store): every entry an environment may bring in before it runs. */
+export const TransformIndexSchema = z.array(TransformEntrySchema);
 
 /**
  * A file the run changed in its tree that belongs in the user's checkout: a snapshot file written,
@@ -246,6 +285,9 @@ const CompletedResponseSchema = z.object({
   output: ProcessOutputSchema.optional(),
   /** Programs the file's tests tried to start that are not on this side (their error may have been caught). */
   missingPrograms: z.array(z.string()).optional(),
+  fetchedPackages: FetchedPackagesSchema.optional(),
+  /** Transforms this request made, now in the shared store for other environments. */
+  transforms: z.array(TransformEntrySchema).optional(),
   ...answeredBy,
 });
 
@@ -260,6 +302,8 @@ const FailedResponseSchema = z.object({
   output: ProcessOutputSchema.optional(),
   /** Programs the file's tests tried to start that are not on this side (their error may have been caught). */
   missingPrograms: z.array(z.string()).optional(),
+  fetchedPackages: FetchedPackagesSchema.optional(),
+  transforms: z.array(TransformEntrySchema).optional(),
   ...answeredBy,
 });
 
@@ -279,6 +323,7 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     results: z.array(FileResponseSchema),
     stopped: SerializedErrorSchema.optional(),
     output: ProcessOutputSchema.optional(),
+    transforms: z.array(TransformEntrySchema).optional(),
     ...answeredBy,
   }),
   z.object({
@@ -292,6 +337,11 @@ export const RunResponseSchema = z.discriminatedUnion('status', [
     missing: z.array(HashSchema),
     /** Of the missing blobs that arrive in pieces, how many bytes this environment holds already. */
     partial: z.record(HashSchema, z.number().int().nonnegative()).optional(),
+    /**
+     * The blobs are those of packages a file's tests touched (see FetchedPackagesSchema): name them
+     * in the request that brings the blobs, whichever environment takes it.
+     */
+    fetchedPackages: FetchedPackagesSchema.extend({ testPath: z.string().min(1) }).optional(),
     ...answeredBy,
   }),
   z.object({

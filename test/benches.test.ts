@@ -50,6 +50,16 @@ const CHECKS: Record<string, ((f: Figures) => void) & { args?: string[] }> = {
     },
     { args: ['--json'] },
   ),
+  'cold-start.js': (f) => {
+    expect(f.suites.map((s: Figures) => s.name)).toEqual(['typescript-basics']);
+    const [suite] = f.suites;
+    expect(suite.failedTests).toBe(0);
+    expect(suite.failedTestsAllPackages).toBe(0);
+    for (const key of ['coldBilledMs', 'warmBilledMs', 'coldBytesPerEnv', 'fullTreeBytes', 'coldBilledMsAllPackages']) expect(suite[key]).toBeGreaterThan(0);
+    // an environment holds only what its files need: less than the whole tree
+    expect(suite.coldBytesPerEnv).toBeLessThan(suite.fullTreeBytes);
+    expect(f.clientMsPerResult).toBeGreaterThan(0);
+  },
   'estimate.js': (f) => {
     expect(f).toMatchObject({ quick: true, files: 6, lambda: [{ concurrency: 2 }] });
     // measured and predicted wall times are whole runs: at least the longest file

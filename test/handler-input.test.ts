@@ -189,8 +189,8 @@ describe('the Lambda entry point', () => {
       protocolVersion: PROTOCOL_VERSION,
       status: 'need-blobs',
       missing: [hash('{}')],
-      // (which environment answered, for the run's timeline)
-      environment: { id: expect.stringMatching(/^[0-9a-f]{8}$/), pid: process.pid, filesBefore: 0 },
+      // (which environment answered, for the run's timeline, and how much its tree holds: nothing yet)
+      environment: { id: expect.stringMatching(/^[0-9a-f]{8}$/), pid: process.pid, filesBefore: 0, treeBytes: 0 },
     });
   });
 

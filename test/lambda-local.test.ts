@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { consumerProject } from './support/pack';
 import { startFleetStack, type FleetStack } from './support/offline';
@@ -103,6 +104,21 @@ test('the test process looks like a Jest worker: argv, PATH with node_modules/.b
   expect(ours.json.numPassedTests).toBe(3);
   // (the remote tree's folder, mapped back to this checkout)
   expect(logged(ours, 'worker.test.js')).toEqual([`bin ${path.join(project, 'node_modules', '.bin')}`]);
+});
+
+test("Jest's cacheDirectory is a folder of the developer's machine (a Mac's is under /var/folders): the function caches transforms in a folder of its own", () => {
+  // (outside /tmp: nothing the function may create)
+  const cacheDirectory = path.join(os.homedir(), '.cache', `jrl-cache-directory-${process.pid}`);
+  try {
+    const files = [...only('after-exit.test.js', 'expects-missing.test.js'), `--cacheDirectory=${cacheDirectory}`];
+    const reference = runJest(project, { runner: 'default', args: files });
+    expect(reference.json.numPassedTests).toBe(2);
+    const ours = lambda({ JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'cache-directory') }, files);
+    expect(comparable(ours)).toEqual(comparable(reference));
+    expect(ours.stderr).not.toContain('ran on this machine');
+  } finally {
+    fs.rmSync(cacheDirectory, { recursive: true, force: true });
+  }
 });
 
 test('a file that calls process.exit fails as Jest reports it, once, and the environment runs the next file', () => {

@@ -26,6 +26,7 @@ test('defaults', () => {
     runLocally: [],
     rerunLocally: true,
     fallback: 'local',
+    packages: 'needed',
   });
 });
 

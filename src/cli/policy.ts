@@ -49,6 +49,8 @@ function bucketStatements(t: PolicyTarget, side: 'caller' | 'function'): Stateme
   return [
     { Sid: 'ReadPacks', Effect: 'Allow', Action: 's3:GetObject', Resource: objects('packs/*') },
     { Sid: 'WriteLargeResults', Effect: 'Allow', Action: 's3:PutObject', Resource: objects('results/*') },
+    // Jest transform cache files one environment made, for the others (handler/transforms.ts)
+    { Sid: 'ShareTransforms', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects('transforms/*') },
     list,
   ];
 }

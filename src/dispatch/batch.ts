@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RemoteRunnerError, TransportError } from '../errors';
-import { PROTOCOL_VERSION, type Environment, type FileResponse, type RunRequest, type RunResponse, type TestEvent } from '../protocol';
+import { PROTOCOL_VERSION, type Environment, type FetchedPackages, type FileResponse, type RunRequest, type RunResponse, type TestEvent } from '../protocol';
 import { infrastructureFailure, jitteredBackoff } from './backoff';
 import type { DispatchItem, DispatchOptions } from './index';
 
@@ -45,6 +45,8 @@ class BatchRun {
   #lastMissing = Infinity;
   #lastHeld = 0;
   #stalls = 0;
+  /** Packages an environment found the files need besides what they named (see need-blobs). */
+  readonly #fetched = new Set<string>();
 
   readonly #lane: number;
 
@@ -105,7 +107,21 @@ class BatchRun {
       changedFiles: this.#options.changedFiles,
       sourcesRelatedToTestsInChangedFiles: this.#options.sourcesRelatedToTestsInChangedFiles,
       ...(store ? { store } : {}),
+      ...this.#packages(),
+      ...this.#transforms(first),
     };
+  }
+
+  #transforms(item: DispatchItem): Pick<RunRequest, 'transforms'> {
+    const key = this.#options.delivery?.store && this.#options.transformsOf?.(item);
+    return key ? { transforms: key } : {};
+  }
+
+  /** The installed packages the pending files need beyond their project's. */
+  #packages(): Pick<RunRequest, 'packages'> {
+    const packages = new Set(this.#fetched);
+    for (const item of this.pending) for (const p of item.packages ?? []) packages.add(p);
+    return packages.size > 0 ? { packages: [...packages].sort() } : {};
   }
 
   /** Handles one answer: true when the files it was for have their outcomes, false to ask again. */
@@ -116,6 +132,7 @@ class BatchRun {
         this.#sendProject = true;
         return false;
       case 'need-blobs':
+        if (response.fetchedPackages) this.#fetchedFor(response.fetchedPackages);
         await this.#supply(request, response.missing, response.partial ?? {});
         return false;
       case 'crashed':
@@ -126,11 +143,13 @@ class BatchRun {
         });
       case 'completed':
       case 'failed':
+        if (response.transforms) this.#options.onTransforms?.(this.pending[0]!, response.transforms);
         if (response.output) this.#options.onOutput?.(response.output);
         await this.#finish(this.pending[0]!, { ...response, timing: { ...response.timing, request: requestMs } }, events, response.environment);
         this.pending = [];
         return true;
       case 'batch': {
+        if (response.transforms) this.#options.onTransforms?.(this.pending[0]!, response.transforms);
         if (response.output) this.#options.onOutput?.(response.output);
         if (response.results.length > this.pending.length)
           throw new TransportError(`The handler answered ${response.results.length} results for ${this.pending.length} files.`, true);
@@ -140,6 +159,8 @@ class BatchRun {
         }
         this.pending = this.pending.slice(response.results.length);
         this.#supplied = {};
+        // (a later file needed blobs this environment lacks: not a fault; the rest is sent again and asks for them)
+        if (this.pending.length > 0 && response.stopped?.code === 'MISSING_BLOBS' && response.results.length > 0) return false;
         if (this.pending.length > 0) {
           throw new TransportError(
             `The handler stopped after ${response.results.length} of the files sent together: ${response.stopped?.message ?? 'no reason given'}`,
@@ -170,7 +191,15 @@ class BatchRun {
     this.#supplied = await delivery.supply(bare, missing, partial);
   }
 
+  /** Packages a file's tests touched: every later request of this batch names them, and the runner remembers them. */
+  #fetchedFor(fetched: FetchedPackages & { testPath: string }): void {
+    for (const p of [...fetched.file, ...fetched.project]) this.#fetched.add(p);
+    const item = this.pending.find((i) => i.testPath === fetched.testPath);
+    if (item) this.#options.onFetchedPackages?.(item, fetched);
+  }
+
   async #finish(item: DispatchItem, response: FileResponse, events: TestEvent[], environment?: Environment): Promise<void> {
+    if (response.fetchedPackages) this.#options.onFetchedPackages?.(item, response.fetchedPackages);
     const missing = {
       ...(response.missingPrograms?.length ? { missingPrograms: response.missingPrograms } : {}),
       ...(environment ? { environment } : {}),

@@ -10,6 +10,8 @@ import type { Backend } from '../backends/types';
 import {
   MAX_FILES_PER_REQUEST,
   type Environment,
+  type FetchedPackages,
+  type TransformEntry,
   type FileWrite,
   type RunResponse,
   type Host,
@@ -56,6 +58,8 @@ export interface DispatchItem {
   project: ProjectPayload;
   /** How long the file took last time (Jest's duration cache), if known. */
   estimateMs?: number;
+  /** Installed packages the file needs beyond its project's (`project.packages`). */
+  packages?: string[];
 }
 
 export interface DispatchOptions {
@@ -97,6 +101,12 @@ export interface DispatchOptions {
   onRerun?: (item: DispatchItem, outcome: FileOutcome, attempt: number) => void;
   /** For one request: the environment a rerun failed in (set by dispatch). */
   avoid?: Environment;
+  /** Packages an environment had to bring in for a file (to send them up front next time). */
+  onFetchedPackages?: (item: DispatchItem, fetched: FetchedPackages) => void;
+  /** The key of the transform index of an item's project, in the shared store (see handler/transforms.ts). */
+  transformsOf?: (item: DispatchItem) => string | undefined;
+  /** Transforms an environment made and put into the shared store, while running `item` (and the files sent with it). */
+  onTransforms?: (item: DispatchItem, entries: TransformEntry[]) => void;
 }
 
 /** One request of a lane: which files, when (performance.now()), and its answer or fault. */

@@ -12,16 +12,25 @@ import type { Backend } from '../backends/types';
 import type { DispatchItem } from '../dispatch';
 import { RemoteRunnerError, stopsTheRun } from '../errors';
 import type { ResolvedOptions, RunSettings } from '../options';
-import type { Hash, ProjectPayload } from '../protocol';
+import type { FetchedPackages, Hash, ProjectPayload, TransformEntry } from '../protocol';
 import type { Progress } from '../results/progress';
 import { NO_SHIP_STATS, type ShipStats } from '../ship/blob-store';
 import type { Delivery } from '../ship/delivery';
 import { sha256 } from '../ship/sha256';
 import { HashCache } from './hash-cache';
 import { holdBack, ScanCache, type HeldBack } from './hold-back';
+import { PackageNeeds, type ProjectNeeds } from './needs';
 import { retarget, type Retargeted, type TargetPlatform } from './platform';
+import { PackageIndex } from '../ship/packages';
+import { TransformIndex } from '../ship/transform-index';
 import { describeProject } from './project';
 import { buildMirror, type Mirror, type MirrorInput } from './walk';
+
+interface PreparedProject {
+  payload: ProjectPayload;
+  /** The installed packages each test file needs beyond the project's own (`payload.packages`). */
+  packages?: Map<string, string[]>;
+}
 
 export interface PreparedRun {
   items: DispatchItem[];
@@ -45,7 +54,26 @@ export class ProjectPreparer {
   readonly #backend: Backend;
   readonly #delivery: Delivery;
   readonly #progress: Progress;
-  readonly #projects = new Map<string, Promise<ProjectPayload>>();
+  readonly #projects = new Map<string, Promise<PreparedProject>>();
+  /** Transforms in the published indexes, and made by this run's environments (the debug line). */
+  readonly transformStats = { shared: false, indexed: 0, made: 0 };
+  /** The transforms the function's environments made, by project id, and the published index's key by project key. */
+  readonly #transforms = new Map<string, TransformIndex>();
+  readonly #transformKeys = new Map<Hash, Hash>();
+  /** Which installed packages each file needs (remote trees, `packages: "needed"`), by project id. */
+  readonly #needs = new Map<string, PackageNeeds>();
+  /** What the needs came to, summed over projects (for the debug line). */
+  readonly packageStats = {
+    files: 0,
+    basePacks: 0,
+    baseBytes: 0,
+    fileBytes: 0,
+    fullBytes: 0,
+    unknown: 0,
+    fetched: 0,
+    parsed: 0,
+    fetchedPackages: new Set<string>(),
+  };
   /** Project key -> whether a local file was shipped with it (for the "not shipped" hint). */
   readonly #shippedFiles = new Map<Hash, (file: string) => boolean>();
   #checked: Promise<void> | undefined;
@@ -77,12 +105,20 @@ export class ProjectPreparer {
   /** Every file's project, prepared once per project; a set-up error stops the run, others fail their files. */
   async prepare(tests: Test[]): Promise<PreparedRun> {
     const run: PreparedRun = { items: [], tests: new Map(), failures: [] };
+    const byProject = new Map<string, Test[]>();
+    for (const test of tests) byProject.set(test.context.config.id, [...(byProject.get(test.context.config.id) ?? []), test]);
     for (const test of tests) {
       try {
-        const project = await this.#project(test);
+        const { payload: project, packages } = await this.#project(test, byProject.get(test.context.config.id)!);
         const held = this.heldBack.get(test.path);
         if (held) throw heldBackTestFile(held);
-        const item: DispatchItem = { testPath: test.path, project, estimateMs: (test as { duration?: number }).duration ?? undefined };
+        const own = packages?.get(test.path);
+        const item: DispatchItem = {
+          testPath: test.path,
+          project,
+          estimateMs: (test as { duration?: number }).duration ?? undefined,
+          ...(own?.length ? { packages: own } : {}),
+        };
         run.tests.set(item, test);
         run.items.push(item);
       } catch (error) {
@@ -93,42 +129,120 @@ export class ProjectPreparer {
     if (this.hashes) {
       this.hashes.save();
       this.scans?.save();
+      for (const needs of this.#needs.values()) needs.save();
       this.hashes.onMiss = undefined;
     }
     this.#progress.stop();
     return run;
   }
 
+  /** The key of the transform index published for `item`'s project (the shared store only). */
+  transformsOf(item: DispatchItem): Hash | undefined {
+    return this.#transformKeys.get(item.project.key);
+  }
+
+  /** Transforms an environment made for `item`'s project: in the index published next run. */
+  transformsMade(item: DispatchItem, entries: TransformEntry[]): void {
+    this.#transforms.get(String(item.project.config.id))?.add(entries);
+    this.transformStats.made += entries.length;
+  }
+
+  /** What the run learned, kept for the next: packages files needed, transforms environments made. */
+  finish(): void {
+    for (const needs of this.#needs.values()) needs.save();
+    for (const index of this.#transforms.values()) index.save();
+  }
+
+  /**
+   * With a shared store, the project's transform index goes there as a blob: environments bring in
+   * what other environments transformed before they run (handler/transforms.ts).
+   */
+  async #publishTransforms(config: Config.ProjectConfig, projectKey: Hash): Promise<void> {
+    if (!this.#settings.remote || !this.#delivery.store || !this.#delivery.publish) return;
+    const index = new TransformIndex(path.join(this.#settings.cacheDir, 'transforms', `${sha256(`${config.rootDir}\0${config.id}`).slice(0, 16)}.json`));
+    this.#transforms.set(config.id, index);
+    const bytes = index.encoded();
+    const key = bytes && (await this.#delivery.publish(bytes));
+    if (key) this.#transformKeys.set(projectKey, key);
+    this.transformStats.shared = true;
+    this.transformStats.indexed += index.size;
+  }
+
+  /** Packages an environment had to bring in for a file: sent up front from the next run on. */
+  learned(item: DispatchItem, fetched: FetchedPackages): void {
+    const needs = this.#needs.get(String(item.project.config.id));
+    if (!needs) return;
+    this.packageStats.fetched++;
+    for (const p of [...fetched.file, ...fetched.project]) this.packageStats.fetchedPackages.add(p);
+    needs.learn(item.project.localBase, item.testPath, fetched.file);
+    needs.learn(item.project.localBase, undefined, fetched.project);
+    needs.save();
+  }
+
   shippedFile(projectKey: Hash): (file: string) => boolean {
     return this.#shippedFiles.get(projectKey) ?? (() => false);
   }
 
-  #project(test: Test): Promise<ProjectPayload> {
+  #project(test: Test, tests: Test[]): Promise<PreparedProject> {
     const config = test.context.config;
-    let payload = this.#projects.get(config.id);
-    if (!payload) {
-      payload = this.#prepareProject(test);
-      this.#projects.set(config.id, payload);
+    let prepared = this.#projects.get(config.id);
+    if (!prepared) {
+      prepared = this.#prepareProject(test, tests);
+      this.#projects.set(config.id, prepared);
     }
-    return payload;
+    return prepared;
   }
 
-  async #prepareProject(test: Test): Promise<ProjectPayload> {
+  async #prepareProject(test: Test, tests: Test[]): Promise<PreparedProject> {
     let t = performance.now();
     // (once, before anything is shipped: a function that cannot run these files stops here)
     this.#checked ??= this.#backend.check?.({ vmModules: typeof (vm as { SourceTextModule?: unknown }).SourceTextModule === 'function' }) ?? Promise.resolve();
     await this.#checked;
     const mirror = await this.#forPlatform(this.#mirror(test.context.config), test.context.config);
+    const needs = await this.#needsOf(mirror, tests);
     this.timing.mirror += performance.now() - t;
     t = performance.now();
-    const project = describeProject(test, mirror, this.#settings);
+    const project = describeProject(test, mirror, this.#settings, needs?.base);
     const stats = await this.#delivery.ship(project, this.#progress);
     const payload = this.#backend.prepare ? await this.#backend.prepare(project.payload) : project.payload;
+    await this.#publishTransforms(test.context.config, payload.key);
     const inMirror = new Set(mirror.manifest.files.map((f) => path.join(mirror.localBase, f.path)));
     this.#shippedFiles.set(payload.key, this.#settings.inPlace ? () => true : (file) => inMirror.has(file));
     for (const k of Object.keys(this.shipped) as Array<keyof ShipStats>) this.shipped[k] += stats[k];
     this.timing.ship += performance.now() - t;
-    return payload;
+    return { payload, packages: needs?.files };
+  }
+
+  /**
+   * Which installed packages each file needs (./needs.ts), when only those travel: a remote tree
+   * with packages, `packages: "needed"`. Never fails a run: a graph that cannot be had ships all.
+   */
+  async #needsOf(mirror: Mirror, tests: Test[]): Promise<ProjectNeeds | undefined> {
+    const packDirs = mirror.manifest.packDirs ?? [];
+    if (!this.#settings.remote || this.#settings.options.packages !== 'needed' || packDirs.length === 0) return undefined;
+    const config = tests[0]!.context.config;
+    const cache = new PackageNeeds(path.join(this.#settings.cacheDir, 'needs', `${sha256(`${config.rootDir}\0${config.id}`).slice(0, 16)}.json`));
+    this.#needs.set(config.id, cache);
+    const { jest } = this.#settings;
+    let needs: ProjectNeeds;
+    try {
+      needs = await cache.of(mirror, tests, [jest.runner, jest.runtime, jest.hasteMap, jest.testResult]);
+    } catch (error) {
+      if (this.#settings.options.debug)
+        process.stderr.write(`[remote-lambda] packages: every one travels (the module graph failed: ${(error as Error).message})\n`);
+      return undefined;
+    }
+    const sizes = packSizes(mirror);
+    const bytesOf = (packs: Iterable<string>) => [...packs].reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
+    const stats = this.packageStats;
+    stats.files += needs.files.size;
+    stats.basePacks += needs.base.length;
+    stats.baseBytes += bytesOf(needs.base);
+    for (const own of needs.files.values()) stats.fileBytes += bytesOf(own);
+    stats.fullBytes += bytesOf(sizes.keys());
+    stats.unknown += needs.unknown;
+    stats.parsed += needs.parsed;
+    return needs;
   }
 
   /**
@@ -229,4 +343,15 @@ function platformWarnings(r: Retargeted, targets: TargetPlatform[]): string[] {
     );
   }
   return lines;
+}
+
+/** Bytes of each installed package of a mirror. */
+function packSizes(mirror: Mirror): Map<string, number> {
+  const index = new PackageIndex(mirror.manifest);
+  const sizes = new Map<string, number>([...index.packDirs].map((p) => [p, 0]));
+  for (const f of mirror.manifest.files) {
+    const pack = index.packOfFile(f.path);
+    if (pack !== undefined) sizes.set(pack, (sizes.get(pack) ?? 0) + f.size);
+  }
+  return sizes;
 }

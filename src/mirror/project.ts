@@ -15,7 +15,8 @@ import type { Mirror } from './walk';
 /** Variables that cross to a remote process besides the `env` option: Jest's own and the locale's. */
 const FORWARDED_ENV = ['NODE_ENV', 'TZ', 'CI', 'LANG', 'LC_ALL'];
 
-export function describeProject(test: Test, mirror: Mirror, settings: RunSettings): ShippableProject {
+/** `packages`: the installed packages every file needs, when only the needed ones travel (see ./needs.ts). */
+export function describeProject(test: Test, mirror: Mirror, settings: RunSettings, packages?: string[]): ShippableProject {
   const { config } = test.context;
   const { jest, remote, inPlace } = settings;
   const base: Omit<ProjectPayload, 'key'> = {
@@ -30,6 +31,7 @@ export function describeProject(test: Test, mirror: Mirror, settings: RunSetting
     // (colour libraries disable themselves when NO_COLOR is set at all, even to '')
     ...(remote && process.env.NO_COLOR === undefined ? { unsetEnv: ['NO_COLOR'] } : {}),
     ...(inPlace ? { inPlace } : {}),
+    ...(packages ? { packages } : {}),
   };
   if (!remote) return { payload: { ...base, key: sha256(encodeProject(base)) }, manifest: mirror.manifest, sources: mirror.sources, ownBlobs: new Map() };
   // Remote: the description is a blob itself, its manifest only the list of its parts.

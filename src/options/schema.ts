@@ -131,6 +131,14 @@ export const RemoteLambdaOptionsSchema = z
      */
     fallback: z.enum(['local', 'fail']).default('local'),
     /**
+     * Lambda backend: which installed packages an environment brings in. `needed`: those each test
+     * file's module graph reaches (esbuild parses, Jest's resolver resolves, then each package's
+     * declared dependencies), and any other the tests turn out to touch (fetched then, and sent up
+     * front next time). `all`: the whole node_modules in every environment.
+     * @default "needed"
+     */
+    packages: z.enum(['needed', 'all']).default('needed'),
+    /**
      * Print per-phase timings (mirror, ship, invoke, run) after the run.
      * @default false
      */

@@ -10,7 +10,7 @@ import type Emittery from 'emittery';
 import type { LambdaBackend } from '../backends/lambda/invoke';
 import type { InvocationStats } from '../backends/lambda/billing';
 import type { Connection } from '../backends/registry';
-import type { DispatchItem, FileOutcome } from '../dispatch';
+import type { DispatchItem, FileOutcome, RequestRecord } from '../dispatch';
 import { failed } from '../dispatch/reruns';
 import type { PreparedRun, ProjectPreparer } from '../mirror/prepare';
 import type { RunSettings } from '../options';
@@ -33,10 +33,14 @@ export class RunReport {
   readonly #hosts = new Map<string, Host>();
   readonly #handlerTiming: Record<string, number> = {};
   #dispatchStarted = 0;
+  /** This process's CPU time when dispatch started: its cost per result (the debug line). */
+  #dispatchCpu = process.cpuUsage();
   #retries = 0;
   /** The run's own prepared files (they count in the summary); files run locally besides add to #tests. */
   #run: PreparedRun | undefined;
   #preparer: ProjectPreparer | undefined;
+  /** The tree size each environment that answered last reported (environment id -> bytes). */
+  readonly #trees = new Map<string, number>();
   readonly #tests = new Map<DispatchItem, { test: Test; preparer: ProjectPreparer }>();
   readonly #startedFiles = new Set<Test>();
   /** Files that ran on this machine during a Lambda run, and why. */
@@ -74,7 +78,10 @@ export class RunReport {
         toJestError({ message: `jest-runner-remote-lambda could not prepare this file: ${error.message}`, stack: error.stack }),
       ]);
     }
-    if (own) this.#dispatchStarted = performance.now();
+    if (own) {
+      this.#dispatchStarted = performance.now();
+      this.#dispatchCpu = process.cpuUsage();
+    }
   }
 
   /** Jest's test-file-start, once per file (a file run again locally started already). */
@@ -115,6 +122,12 @@ export class RunReport {
   }
 
   /** What a remote process printed outside the tests' console, where a worker's would appear. */
+  /** Each request's answer: the size of the tree of the environment that gave it (the debug line). */
+  request(request: RequestRecord): void {
+    const environment = request.response?.environment;
+    if (environment?.treeBytes !== undefined) this.#trees.set(environment.id, environment.treeBytes);
+  }
+
   output(output: ProcessOutput): void {
     if (output.stdout) process.stdout.write(output.stdout);
     if (output.stderr) process.stderr.write(output.stderr);
@@ -205,6 +218,9 @@ export class RunReport {
       `blobs new=${shipped.newBlobs} (${shipped.newBytes} B) cached=${shipped.cachedBlobs} (${shipped.cachedBytes} B)` +
       `${this.#lambda ? ` inline=${delivery.inlineBytes} B` : ''}` +
       ` scanned=${scans?.scanned ?? 0} (${scans?.scannedBytes ?? 0} B, ${(scans?.scanMs ?? 0).toFixed(0)}ms) held-back=${this.#preparer!.heldBack.size}\n` +
+      packagesLine(this.#preparer!.packageStats, this.#trees) +
+      transformsLine(this.#preparer!.transformStats) +
+      clientLine(this.#dispatchCpu, files) +
       `[remote-lambda] handler (sum over files, request = as timed here): ${Object.entries(this.#handlerTiming)
         .map(([k, v]) => `${k}=${v.toFixed(0)}ms`)
         .join(' ')}; overhead outside the test run ≈ ${perFile.toFixed(1)} ms/file\n`
@@ -214,6 +230,39 @@ export class RunReport {
   get #lambda(): LambdaBackend | undefined {
     return this.#connection.backend.name === 'lambda' ? (this.#connection.backend as LambdaBackend) : undefined;
   }
+}
+
+/**
+ * This process's CPU time while files ran elsewhere, per result: sending requests, reading and
+ * checking answers, making Jest's results, Jest's reporters (the client's share of a large run).
+ */
+function clientLine(since: NodeJS.CpuUsage, files: number): string {
+  if (files === 0) return '';
+  const cpu = process.cpuUsage(since);
+  return `[remote-lambda] client: ${((cpu.user + cpu.system) / 1000 / files).toFixed(2)} ms of CPU per result while files ran\n`;
+}
+
+/** Jest's transforms shared through the store (handler/transforms.ts); empty without a store. */
+function transformsLine(stats: ProjectPreparer['transformStats']): string {
+  if (!stats.shared) return '';
+  return `[remote-lambda] transforms: ${stats.indexed} in the index environments bring in; ${stats.made} made by this run's environments (shared from the next run)\n`;
+}
+
+/** What each file's environment brings of node_modules, against the whole (./mirror/needs.ts); empty when all of it goes. */
+function packagesLine(stats: ProjectPreparer['packageStats'], trees: Map<string, number>): string {
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const sizes = [...trees.values()];
+  const treeLine =
+    sizes.length > 0
+      ? `[remote-lambda] trees: ${sizes.length} environment(s), ${mb(sizes.reduce((a, b) => a + b, 0) / sizes.length)} on average, ${mb(Math.max(...sizes))} at most\n`
+      : '';
+  if (stats.files === 0) return treeLine;
+  return (
+    `[remote-lambda] packages: base=${stats.basePacks} (${mb(stats.baseBytes)}) + ${mb(stats.fileBytes / stats.files)} per file on average, ` +
+    `of ${mb(stats.fullBytes)} installed; graphs parsed for ${stats.parsed} file(s) (the rest cached), unknown for ${stats.unknown}; ` +
+    `brought in during the run for ${stats.fetched} file(s)${stats.fetchedPackages.size > 0 ? `: ${[...stats.fetchedPackages].sort().slice(0, 10).join(', ')}${stats.fetchedPackages.size > 10 ? ', …' : ''}` : ''}\n` +
+    treeLine
+  );
 }
 
 /** "remote-lambda: 2 file(s) ran on this machine: a.test.js (runLocally), b.test.js (failed remotely: …)". */

@@ -43,6 +43,8 @@ export interface Delivery {
    * after putting them (back) into the shared store. Absent where the remote side shares this disk.
    */
   supply?(request: RunRequest, missing: Hash[], partial?: Record<Hash, number>): Promise<Pick<RunRequest, 'pack' | 'piece'>>;
+  /** Puts a blob of the runner's own into the shared store for the remote side to read; its key, or undefined without a store. */
+  publish?(bytes: Buffer): Promise<Hash | undefined>;
 }
 
 export function noDeliveryStats(): DeliveryStats {

@@ -18,7 +18,8 @@ export interface FetchStats {
   notFound: number;
 }
 
-export async function fetchPacks(store: Store, packs: Map<Hash, Hash[]>, blobs: BlobSource): Promise<FetchStats> {
+/** `objectKey`: where a pack lives in the store (the runner's packs by default; the function's transforms). */
+export async function fetchPacks(store: Store, packs: Map<Hash, Hash[]>, blobs: BlobSource, objectKeyOf = packObjectKey): Promise<FetchStats> {
   const client = s3Client(store.region);
   const { GetObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
   const limit = pLimit(DOWNLOADS_IN_FLIGHT);
@@ -26,7 +27,7 @@ export async function fetchPacks(store: Store, packs: Map<Hash, Hash[]>, blobs: 
   await Promise.all(
     [...packs].map(([key, members]) =>
       limit(async () => {
-        const objectKey = packObjectKey(store, key);
+        const objectKey = objectKeyOf(store, key);
         let body: Uint8Array;
         try {
           const output = await client.send(new GetObjectCommand({ Bucket: store.bucket, Key: objectKey }));

@@ -6,6 +6,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Hash, Store } from '../protocol';
 
 export const packObjectKey = (store: Store, key: Hash): string => `${store.prefix}packs/${key}`;
+/** Packs of Jest transform cache files, written by the function itself (see handler/transforms.ts). */
+export const transformObjectKey = (store: Store, key: Hash): string => `${store.prefix}transforms/${key}`;
 export const resultObjectKey = (store: Store, runId: string, id: string): string => `${store.prefix}results/${runId}/${id}.json.gz`;
 
 /**

@@ -129,14 +129,17 @@ export async function watchScenario(
   const starts = (r: WatchRecord[]) => r.filter((x) => x.type === 'start');
   const idles = (r: WatchRecord[]) => r.filter((x) => x.type === 'idle');
   const startedAfter = (at: number) => (r: WatchRecord[]) => starts(r).some((x) => x.at! > at);
-  /** Waits until Jest has finished every run it started, takes keys again, and has been quiet for a while. */
-  const settle = async (what: string) => {
+  /**
+   * Waits until Jest has completed at least `runs` runs, finished every run it started, takes keys
+   * again, and has been quiet for a while.
+   */
+  const settle = async (what: string, runs: number) => {
     let seen = -1;
     let since = Date.now();
     await until(what, (r) => {
       if (r.length !== seen) [seen, since] = [r.length, Date.now()];
       const n = completes(r).length;
-      return starts(r).length === n && idles(r).length === n && Date.now() - since >= QUIET_MS;
+      return n >= runs && starts(r).length === n && idles(r).length === n && Date.now() - since >= QUIET_MS;
     });
     return completes(records());
   };
@@ -146,13 +149,14 @@ export async function watchScenario(
     return r.slice(r.findIndex((x) => x.type === 'start' && x.at! > at)).find((x) => x.type === 'complete')!;
   };
   try {
-    const [first] = await settle('first run');
+    const [first] = await settle('first run', 1);
     // a bug: the run after the edit fails one test
     const editAt = Date.now();
     const afterEditIndex = starts(records()).length;
+    const before = completes(records()).length;
     fs.writeFileSync(path.join(dir, 'src', 'calc.js'), 'exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b + 1;\n');
     await until('run after the edit', startedAfter(editAt));
-    const afterEdit = (await settle('run after the edit')).at(-1)!;
+    const afterEdit = (await settle('run after the edit', before + 1)).at(-1)!;
     // the fix; while that run is still busy with the slow files, Enter interrupts it (files not yet
     // started are dropped)
     const fixAt = Date.now();
@@ -160,16 +164,17 @@ export async function watchScenario(
     await until('run after the fix to start', startedAfter(fixAt));
     await new Promise((r) => setTimeout(r, 700));
     child.stdin.write('\r');
-    await settle('the interrupted run to end');
+    await settle('the interrupted run to end', before + 2);
     const interrupted = runStartedAfter(fixAt);
     // Enter starts a full run (pressed again if a run Jest started on its own took the key)
     let final: WatchRecord | undefined;
     for (let press = 1; !final; press++) {
-      const before = records().length;
+      const recorded = records().length;
+      const done = completes(records()).length;
       const pressAt = Date.now();
       child.stdin.write('\r');
-      await until('Jest to take Enter', (r) => r.length > before);
-      const last = (await settle('a run after the interruption')).at(-1)!;
+      await until('Jest to take Enter', (r) => r.length > recorded);
+      const last = (await settle('a run after the interruption', done + 1)).at(-1)!;
       if (!last.interrupted && startedAfter(pressAt)(records())) final = last;
       else if (press === 3) throw new Error(`watch (${runner}): three presses of Enter gave no whole run. Records: ${JSON.stringify(records())}\n${stderr}`);
     }
