@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'DEPLOY'
   | 'UNSUPPORTED'
   | 'BACKEND'
+  // a command that reads what an earlier run left (estimate)
+  | 'ESTIMATE'
   // one file only: it looks like it holds a secret, so it stays here
   | 'HELD_BACK'
   // moving a request and its answer
@@ -127,4 +129,11 @@ export function describeValue(value: unknown): string {
   }
   if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
   return `\`${shown}\` (${type})`;
+}
+
+/** `estimate` lacks what it reads: the project's test files, or Jest's durations of an earlier run. */
+export class EstimateError extends RemoteRunnerError {
+  constructor(message: string, options: RemoteRunnerErrorOptions = {}) {
+    super('ESTIMATE', message, options);
+  }
 }

@@ -12,8 +12,9 @@ import type { Test, TestEvents } from '@jest/test-result';
 import type { Config } from '@jest/types';
 import Emittery from 'emittery';
 import { connect, disconnect } from './backends/registry';
-import { dispatch, type DispatchItem, type RequestRecord } from './dispatch';
+import { dispatch, type DispatchItem, type FileOutcome, type RequestRecord } from './dispatch';
 import { LocalRuns } from './dispatch/local-runs';
+import { wroteSnapshots } from './dispatch/reruns';
 import { StoreAccessError, UnusableBackendError } from './errors';
 import { ProjectPreparer, type PreparedRun } from './mirror/prepare';
 import { resolveRun } from './options';
@@ -81,9 +82,13 @@ export default class RemoteLambdaRunner {
       onFetchedPackages: (item: DispatchItem, fetched: FetchedPackages) => preparer.learned(item, fetched),
       transformsOf: (item: DispatchItem) => preparer.transformsOf(item),
       onTransforms: (item: DispatchItem, entries: TransformEntry[]) => preparer.transformsMade(item, entries),
+      // An update (-u) writes snapshots from what its attempt produced: once, so nothing runs again.
+      rerunFailures: globalConfig.updateSnapshot === 'all' ? 0 : settings.options.rerunFailures,
+      onRerun: (item: DispatchItem, outcome: FileOutcome, attempt: number) => report.rerun(item, outcome, attempt),
+      mayRerun: (item: DispatchItem, outcome: FileOutcome): boolean => !wroteSnapshots(outcome) && !local?.takesOver(item, outcome),
     };
     // On Lambda, some files may run here instead: runLocally, environmental failures, fallback.
-    const local = settings.remote ? new LocalRuns(settings, globalConfig, first.rootDir, report, common) : undefined;
+    const local: LocalRuns | undefined = settings.remote ? new LocalRuns(settings, globalConfig, first.rootDir, report, common) : undefined;
     // Before the first test starts only: Jest's reporter owns the terminal after that.
     const preparer = new ProjectPreparer(settings, globalConfig, connection, createProgress({ silent: globalConfig.silent, json: globalConfig.json }));
     preparer.prewarm(tests);

@@ -60,6 +60,22 @@ const CHECKS: Record<string, ((f: Figures) => void) & { args?: string[] }> = {
     expect(suite.coldBytesPerEnv).toBeLessThan(suite.fullTreeBytes);
     expect(f.clientMsPerResult).toBeGreaterThan(0);
   },
+  'estimate.js': (f) => {
+    expect(f).toMatchObject({ quick: true, files: 6, lambda: [{ concurrency: 2 }] });
+    // measured and predicted wall times are whole runs: at least the longest file
+    for (const ms of [
+      f.local.measuredMs,
+      f.local.predictedMs,
+      f.lambda[0].measuredMs,
+      f.lambda[0].predictedMs,
+      f.lambda[0].warm.measuredMs,
+      f.lambda[0].warm.predictedMs,
+    ]) {
+      expect(ms).toBeGreaterThanOrEqual(f.longestMs);
+    }
+    expect(f.lambda[0].predictedColdStartMs).toBeGreaterThan(0);
+    expect(Number.isFinite(f.lambda[0].error)).toBe(true);
+  },
   'shipping.js': (f) => {
     expect(f.first.uploadedBytes).toBeGreaterThan(0);
     expect(f.unchanged.uploadedBytes).toBe(0);

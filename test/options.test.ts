@@ -15,6 +15,7 @@ test('defaults', () => {
     include: [],
     exclude: [],
     retries: 2,
+    rerunFailures: 0,
     debug: false,
     concurrency: 50,
     invokeTimeoutMs: 910_000,
@@ -114,4 +115,11 @@ test('the lambda backend needs a function, named in the error with both ways to 
     function: 'jrl-dev-run',
     env: ['API_URL', 'FEATURE'],
   });
+});
+
+test('rerunFailures from the environment, and a wrong value named with the fix', () => {
+  expect(resolveOptions(rootDir, undefined, { JEST_REMOTE_LAMBDA_RERUN_FAILURES: '2' }).rerunFailures).toBe(2);
+  expect(() => resolveOptions(rootDir, { rerunFailures: -1 }, {})).toThrow(
+    /Invalid jest-runner-remote-lambda option "rerunFailures" in the runner options in your Jest config: .*, got `-1` \(number\)\.\nUse a whole number from 0 \(never run a failing file again\) to 10\./,
+  );
 });

@@ -4,12 +4,17 @@
  * (src/ship/), nor retries or schedules (src/dispatch/).
  */
 import type { TargetPlatform } from '../mirror/platform';
-import type { Hash, ProjectPayload, RunRequest, RunResponse, Store, TestEvent } from '../protocol';
+import type { Environment, Hash, ProjectPayload, RunRequest, RunResponse, Store, TestEvent } from '../protocol';
 
 export interface InvokeOptions {
   signal: AbortSignal;
   /** Live test-case events, for backends that can stream them. */
   onEvent: (event: TestEvent) => void;
+  /**
+   * A file running again after it failed there (rerunFailures): another environment, where the
+   * backend can choose one (the embedded pool can; Lambda picks its own).
+   */
+  avoid?: Environment;
 }
 
 export interface Backend {

@@ -42,7 +42,7 @@ export async function ls(out: (s: string) => void, cwd = process.cwd()): Promise
   return 0;
 }
 
-async function jestConfigs(cwd: string): Promise<{ globalConfig: Config.GlobalConfig; configs: Config.ProjectConfig[] }> {
+export async function jestConfigs(cwd: string): Promise<{ globalConfig: Config.GlobalConfig; configs: Config.ProjectConfig[] }> {
   // jest-config as the project's own Jest has it (pnpm keeps it beside jest-cli or @jest/core)
   const from = ['jest', 'jest-cli', '@jest/core'].flatMap((pkg) => {
     try {

@@ -5,6 +5,7 @@
  *   policy   print the least-privilege IAM policies (caller, function role, deployer)
  *   doctor   check this machine, the options, credentials, the function and the bucket
  *   ls       what a run would ship, what is held back and why
+ *   estimate what a run would take here and on Lambda, and cost, from Jest's last durations
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Architecture, Runtime } from '@aws-sdk/client-lambda';
@@ -19,6 +20,8 @@ Commands:
   doctor   Check Node and Jest, the options, AWS credentials, the function (one ping) and the bucket
   ls       List what a run from this folder ships to Lambda (by folder, with sizes), what is held back and why
   zip <file>  Write the handler zip (for CloudFormation, SAM, Terraform…) without touching AWS
+  estimate Predict the wall time here and on Lambda at a concurrency, where more stops helping, and
+           the bill of one run, from the durations Jest cached in its last run (run npx jest first)
 
 Options (deploy, policy, doctor):
   --function <name>          function name            (default: ${envName('function')} or jest-runner-remote-lambda)
@@ -38,6 +41,16 @@ deploy only:
   --no-verify                do not ping the function after deploying
 policy only:
   --account <id>             12-digit account id to put in the ARNs (default: <account-id>)
+estimate only:
+  --concurrency <N>          invocations in flight    (default: the concurrency option, 50)
+  --memory <MB>              the function's memory: its CPU share and its price (default: 2048)
+  --architecture <arch>      x86_64 or arm64          (default: x86_64; both prices are printed)
+  --workers <N>              workers here             (default: Jest's --maxWorkers)
+  --first-run                nothing in the bucket yet: the whole tree is uploaded first
+  --warm                     the environments are warm from a recent run (no cold starts)
+  --cold-start-ms <ms>       a new environment's start (default: from the files shipped)
+  --rtt-ms <ms>              network round trip per invocation (default: 15)
+  --json                     one JSON object on the last line
 `;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -58,6 +71,13 @@ const OPTIONS: ParseArgsConfig['options'] = {
   'zip-out': { type: 'string' },
   'no-verify': { type: 'boolean' },
   account: { type: 'string' },
+  concurrency: { type: 'string' },
+  workers: { type: 'string' },
+  'first-run': { type: 'boolean' },
+  warm: { type: 'boolean' },
+  'cold-start-ms': { type: 'string' },
+  'rtt-ms': { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -102,12 +122,14 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         const { ls } = require('./ls') as typeof import('./ls');
         return await ls(out);
       }
+      case 'estimate':
+        return await runEstimate(values, out);
       case 'doctor': {
         const { doctor } = require('./doctor') as typeof import('./doctor');
         return await doctor(common(values), out);
       }
       default:
-        out(`Unknown command "${command}". Commands: deploy, policy, doctor, ls, zip <file>.\n`);
+        out(`Unknown command "${command}". Commands: deploy, policy, doctor, ls, estimate, zip <file>.\n`);
         return 2;
     }
   } catch (error) {
@@ -189,6 +211,27 @@ async function runPolicy(v: Values, out: (s: string) => void): Promise<number> {
   );
   if (!c.bucket) out('\n# (No bucket given: add --bucket <name> for the statements of the shared content store.)\n');
   return 0;
+}
+
+async function runEstimate(v: Values, out: (s: string) => void): Promise<number> {
+  const { estimate } = require('./estimate') as typeof import('./estimate');
+  const architecture = str(v.architecture) ?? 'x86_64';
+  if (architecture !== 'x86_64' && architecture !== 'arm64') throw flagError('architecture', architecture, 'x86_64 or arm64');
+  const optional = (flag: string, min: number, max: number) => (str(v[flag]) === undefined ? undefined : int(v, flag, 0, min, max));
+  return estimate(
+    {
+      concurrency: optional('concurrency', 1, 10_000),
+      memoryMb: optional('memory', 128, 10_240),
+      architecture,
+      workers: optional('workers', 1, 1024),
+      json: Boolean(v.json),
+      firstRun: Boolean(v['first-run']),
+      warm: Boolean(v.warm),
+      coldStartMs: optional('cold-start-ms', 0, 900_000),
+      networkRttMs: optional('rtt-ms', 0, 10_000),
+    },
+    out,
+  );
 }
 
 function str(value: string | boolean | undefined): string | undefined {

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RemoteRunnerError, TransportError } from '../errors';
-import { PROTOCOL_VERSION, type FetchedPackages, type FileResponse, type RunRequest, type RunResponse, type TestEvent } from '../protocol';
+import { PROTOCOL_VERSION, type Environment, type FetchedPackages, type FileResponse, type RunRequest, type RunResponse, type TestEvent } from '../protocol';
 import { infrastructureFailure, jitteredBackoff } from './backoff';
 import type { DispatchItem, DispatchOptions } from './index';
 
@@ -74,7 +74,11 @@ class BatchRun {
       const items = this.pending;
       let response: RunResponse;
       try {
-        response = await this.#options.backend.invoke(request, { signal: this.#options.signal, onEvent: (e) => void events.push(e) });
+        response = await this.#options.backend.invoke(request, {
+          signal: this.#options.signal,
+          onEvent: (e) => void events.push(e),
+          ...(this.#options.avoid ? { avoid: this.#options.avoid } : {}),
+        });
       } catch (error) {
         this.#options.onRequest?.({ backend: this.#options.backend.name, lane: this.#lane, items, sentAt, endedAt: performance.now(), error: error as Error });
         throw error;
@@ -141,7 +145,7 @@ class BatchRun {
       case 'failed':
         if (response.transforms) this.#options.onTransforms?.(this.pending[0]!, response.transforms);
         if (response.output) this.#options.onOutput?.(response.output);
-        await this.#finish(this.pending[0]!, { ...response, timing: { ...response.timing, request: requestMs } }, events);
+        await this.#finish(this.pending[0]!, { ...response, timing: { ...response.timing, request: requestMs } }, events, response.environment);
         this.pending = [];
         return true;
       case 'batch': {
@@ -150,7 +154,8 @@ class BatchRun {
         if (response.results.length > this.pending.length)
           throw new TransportError(`The handler answered ${response.results.length} results for ${this.pending.length} files.`, true);
         for (const [i, result] of response.results.entries()) {
-          await this.#finish(this.pending[i]!, i === 0 ? { ...result, timing: { ...result.timing, request: requestMs } } : result, []);
+          const environment = response.environment && { ...response.environment, filesBefore: response.environment.filesBefore + i };
+          await this.#finish(this.pending[i]!, i === 0 ? { ...result, timing: { ...result.timing, request: requestMs } } : result, [], environment);
         }
         this.pending = this.pending.slice(response.results.length);
         this.#supplied = {};
@@ -193,9 +198,12 @@ class BatchRun {
     if (item) this.#options.onFetchedPackages?.(item, fetched);
   }
 
-  async #finish(item: DispatchItem, response: FileResponse, events: TestEvent[]): Promise<void> {
+  async #finish(item: DispatchItem, response: FileResponse, events: TestEvent[], environment?: Environment): Promise<void> {
     if (response.fetchedPackages) this.#options.onFetchedPackages?.(item, response.fetchedPackages);
-    const missing = response.missingPrograms?.length ? { missingPrograms: response.missingPrograms } : {};
+    const missing = {
+      ...(response.missingPrograms?.length ? { missingPrograms: response.missingPrograms } : {}),
+      ...(environment ? { environment } : {}),
+    };
     for (const e of [...events, ...response.events]) await this.#options.onEvent(item, e);
     await this.#options.onOutcome(
       item,

@@ -104,13 +104,24 @@ export class LocalRuns {
     if (outcome.kind !== 'failure' || !outcome.fault) this.#lastAnswerAt = Date.now();
     const test = this.#report.testOf(item);
     if (outcome.kind === 'failure' && outcome.fault === 'backend') return this.#backendFailed(item, outcome, report);
+    const here = this.#hereInstead(item, outcome);
+    if (!here) return report();
+    this.#placement.remember(test.path, here.why);
+    this.#report.ranLocally(test, here.failed ? `failed remotely: ${here.why}` : `passed remotely, but ${here.why}`);
+    this.#run([test]);
+  }
+
+  /** Whether this remote outcome sends the file here (rerunFailures leaves such a file to it). */
+  takesOver(item: DispatchItem, outcome: FileOutcome): boolean {
+    return (outcome.kind === 'failure' && outcome.fault === 'backend') || this.#hereInstead(item, outcome) !== undefined;
+  }
+
+  /** Why a remote outcome means the file runs here: it failed for want of this machine, or its coverage would differ. */
+  #hereInstead(item: DispatchItem, outcome: FileOutcome): { why: string; failed: boolean } | undefined {
     const { rerunLocally } = this.#settings.options;
     const failed = rerunLocally ? environmentalFailure(outcome, this.#report.shippedFile(item), this.#report.heldBackFile(item)) : undefined;
     const why = failed ?? (rerunLocally && this.#globalConfig.collectCoverage ? coverageWouldDiffer(outcome) : undefined);
-    if (!why) return report();
-    this.#placement.remember(test.path, why);
-    this.#report.ranLocally(test, failed ? `failed remotely: ${why}` : `passed remotely, but ${why}`);
-    this.#run([test]);
+    return why === undefined ? undefined : { why, failed: failed !== undefined };
   }
 
   /**

@@ -83,6 +83,8 @@ function fixFor(key: string): string {
       return 'Use a whole number from 1 up, or leave it unset to follow --maxWorkers.';
     case 'retries':
       return 'Use a whole number from 0 to 10.';
+    case 'rerunFailures':
+      return 'Use a whole number from 0 (never run a failing file again) to 10.';
     case 'include':
     case 'exclude':
     case 'runLocally':

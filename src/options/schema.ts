@@ -97,6 +97,17 @@ export const RemoteLambdaOptionsSchema = z
      */
     retries: z.number().int().min(0).max(10).default(2),
     /**
+     * A failing file (a test failed, or the file could not run) runs again up to this many times:
+     * on the embedded pool in another worker; on Lambda sent by another slot, so it lands in
+     * another environment while the first is busy (Lambda picks the environment). A file that fails and then
+     * passes is flaky: reported as passing, with its first failure added to its console output,
+     * and named in the summary and the timeline; a file that fails every time is reported with its
+     * last failure. An attempt that wrote snapshots never runs again, and with `-u` no file does
+     * (an update must write once). 0 reports every result as Jest's own runner does.
+     * @default 0
+     */
+    rerunFailures: z.number().int().min(0).max(10).default(0),
+    /**
      * Lambda backend: globs (relative to rootDir) of test files that need this machine (they spawn
      * git or other local tools, reach a database on localhost, read files that are not shipped):
      * they run on the embedded backend in the same run, reported like the rest.

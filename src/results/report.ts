@@ -11,6 +11,7 @@ import type { LambdaBackend } from '../backends/lambda/invoke';
 import type { InvocationStats } from '../backends/lambda/billing';
 import type { Connection } from '../backends/registry';
 import type { DispatchItem, FileOutcome, RequestRecord } from '../dispatch';
+import { failed } from '../dispatch/reruns';
 import type { PreparedRun, ProjectPreparer } from '../mirror/prepare';
 import type { RunSettings } from '../options';
 import type { Host, ProcessOutput } from '../protocol';
@@ -18,7 +19,7 @@ import { NO_SHIP_STATS } from '../ship/blob-store';
 import type { DeliveryStats } from '../ship/delivery';
 import { shouldShowProgress } from './progress';
 import type { Timeline } from './timeline';
-import { heldBackLine, lambdaSummary, localSummary, statsSince } from './summary';
+import { heldBackLine, lambdaSummary, localSummary, rerunLine, statsSince } from './summary';
 import { toJestError, toTestResult } from './test-result';
 import { applyWrites } from './writes';
 
@@ -44,6 +45,10 @@ export class RunReport {
   readonly #startedFiles = new Set<Test>();
   /** Files that ran on this machine during a Lambda run, and why. */
   readonly #local = new Map<Test, string>();
+  /** Files that failed and ran again (rerunFailures): the first failure, and the attempts so far. */
+  readonly #reruns = new Map<Test, { first: Exclude<FileOutcome, { kind: 'cancelled' }>; attempts: number }>();
+  /** Files that ran again, by their last attempt: passed (flaky) or failed every time. */
+  readonly #rerunEnds: Array<{ test: Test; attempts: number; passed: boolean }> = [];
   /** The run's timeline, when the `timeline` option asks for one. */
   timeline: Timeline | undefined;
 
@@ -128,6 +133,13 @@ export class RunReport {
     if (output.stderr) process.stderr.write(output.stderr);
   }
 
+  /** A failed attempt that runs again (rerunFailures): kept aside, never reported as it is. */
+  rerun(item: DispatchItem, outcome: FileOutcome, attempt: number): void {
+    if (outcome.kind === 'cancelled') return;
+    const test = this.testOf(item);
+    this.#reruns.set(test, { first: this.#reruns.get(test)?.first ?? outcome, attempts: attempt });
+  }
+
   /** A file's outcome to Jest; the timeline notes how long that took here (mapping, Jest's reporters). */
   async outcome(item: DispatchItem, outcome: FileOutcome): Promise<void> {
     const at = performance.now();
@@ -141,6 +153,12 @@ export class RunReport {
     if (outcome.kind === 'cancelled') return;
     for (const [phase, ms] of Object.entries(outcome.timing ?? {})) this.#handlerTiming[phase] = (this.#handlerTiming[phase] ?? 0) + ms;
     if (outcome.host) this.#hosts.set(JSON.stringify(outcome.host), outcome.host);
+    const rerun = this.#reruns.get(test);
+    const flaky = rerun !== undefined && !failed(outcome);
+    if (rerun) {
+      this.#rerunEnds.push({ test, attempts: rerun.attempts + 1, passed: flaky });
+      if (flaky) this.timeline?.flaky(test.path, rerun.attempts + 1, firstLineOf(rerun.first));
+    }
     if (outcome.kind === 'failure') {
       await this.#events.emit('test-file-failure', [test, toJestError(outcome.error)]);
       return;
@@ -156,6 +174,8 @@ export class RunReport {
       heldBack: this.heldBackFile(item),
       mapsDir: path.join(this.#settings.cacheDir, 'v8-source-maps'),
     });
+    // A flaky file passes, and says so where its output is read: its first failure in its console.
+    if (flaky) result.console = [...((result.console as unknown[] | null | undefined) ?? []), flakyConsoleEntry(rerun.first, rerun.attempts + 1)];
     await this.#events.emit('test-file-success', [test, result as TestResult]);
   }
 
@@ -175,6 +195,10 @@ export class RunReport {
       process.stderr.write(`${localSummary({ files, retries: this.#retries, shipped, workers, isolate: options.isolate })}\n`);
     }
     if (this.#local.size > 0 && !display.silent) process.stderr.write(`${ranLocallyLine(this.#local, this.#settings)}\n`);
+    if (this.#rerunEnds.length > 0 && !display.silent) {
+      const rootDir = this.#rerunEnds[0]!.test.context.config.rootDir;
+      process.stderr.write(`${rerunLine(this.#rerunEnds.map((e) => ({ ...e, testPath: path.relative(rootDir, e.test.path) })))}\n`);
+    }
     const held = [...(this.#preparer?.heldBack.values() ?? [])];
     if (held.length > 0 && !display.silent) process.stderr.write(`${heldBackLine(held, this.#run?.tests.values().next().value?.context.config.rootDir)}\n`);
     if (options.debug) process.stderr.write(this.#debugLines(delivery));
@@ -252,4 +276,31 @@ function ranLocallyLine(files: Map<Test, string>, settings: RunSettings): string
       ? ` Files that failed remotely for want of this machine run here from now on (npx jest --clearCache forgets them); list them in "runLocally" (${settings.options.runLocally.length ? 'already set' : 'JEST_REMOTE_LAMBDA_RUN_LOCALLY'}) to make it explicit.`
       : '')
   );
+}
+
+/** The message of a failed attempt (the whole failure, as Jest would have printed it). */
+function failureText(outcome: Exclude<FileOutcome, { kind: 'cancelled' }>): string {
+  if (outcome.kind === 'failure') return outcome.error.message;
+  const r = outcome.result as { failureMessage?: string | null; testExecError?: { message?: string } };
+  return r.failureMessage ?? r.testExecError?.message ?? 'a test failed';
+}
+
+function firstLineOf(outcome: Exclude<FileOutcome, { kind: 'cancelled' }>): string {
+  // eslint-disable-next-line no-control-regex
+  const plain = failureText(outcome).replace(/\u001b\[[0-9;]*m/g, '');
+  return (
+    plain
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l && !l.startsWith('●')) ?? ''
+  );
+}
+
+/** A console entry of the flaky file's passing result: Jest's reporters and --json show it with its output. */
+function flakyConsoleEntry(first: Exclude<FileOutcome, { kind: 'cancelled' }>, passedOn: number): { message: string; origin: string; type: string } {
+  return {
+    message: `jest-runner-remote-lambda: this file is flaky: it failed ${passedOn === 2 ? 'once' : `${passedOn - 1} times`}, then passed on attempt ${passedOn} (rerunFailures). Its first failure:\n\n${failureText(first)}`,
+    origin: 'jest-runner-remote-lambda (rerunFailures)',
+    type: 'warn',
+  };
 }

@@ -89,3 +89,14 @@ export function heldBackLine(held: HeldBack[], rootDir = process.cwd()): string 
     `To ship one a test needs, list it in "include" (e.g. JEST_REMOTE_LAMBDA_INCLUDE=${example}); npx jest-runner-remote-lambda ls shows what travels.`
   );
 }
+
+/**
+ * "remote-lambda: flaky: a.test.js (passed on attempt 2); failed on every attempt: b.test.js (3 attempts)."
+ * (rerunFailures: files that ran again, by how their last attempt ended)
+ */
+export function rerunLine(files: Array<{ testPath: string; attempts: number; passed: boolean }>): string {
+  const flaky = files.filter((f) => f.passed).map((f) => `${f.testPath} (passed on attempt ${f.attempts})`);
+  const failing = files.filter((f) => !f.passed).map((f) => `${f.testPath} (${f.attempts} attempts)`);
+  const parts = [...(flaky.length ? [`flaky: ${flaky.join(', ')}`] : []), ...(failing.length ? [`failed on every attempt: ${failing.join(', ')}`] : [])];
+  return `remote-lambda: ${parts.join('; ')}.`;
+}

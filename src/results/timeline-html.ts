@@ -39,16 +39,23 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
       .map((f) => f.testPath),
   );
 
+  const flaky = events.filter((e) => e.cat === 'file' && e.args?.flaky).map((e) => e.name);
   const parts: string[] = [];
   for (const lane of lanes) {
     const yy = y(lane.tid);
     parts.push(`<text x="4" y="${yy + 13}" class="lane">${esc(clip(lane.name, 40))}</text>`);
     if (lane.tid === critical) parts.push(`<rect x="${LABEL - 2}" y="${yy - 1}" width="${WIDTH - LABEL - 6}" height="${ROW}" class="critical"/>`);
   }
+  // Labels go on top of every bar (drawn last), with a white outline, so they read on any colour.
+  const labels: string[] = [];
+  const setupEnd = new Map<number, Array<[number, number]>>();
+  for (const e of events) {
+    if (e.ph === 'X' && e.cat === 'setup-phase') setupEnd.set(e.tid, [...(setupEnd.get(e.tid) ?? []), [e.ts, e.ts + (e.dur ?? 0)]]);
+  }
   for (const e of events) {
     if (e.ph !== 'X') continue;
     const colour =
-      e.cat === 'file'
+      e.cat === 'file' || e.cat === 'attempt'
         ? COLOURS[String(e.args?.status)]
         : e.cat === 'setup-phase'
           ? COLOURS.setup
@@ -57,15 +64,23 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
             : undefined;
     if (!colour) continue;
     const w = Math.max(1, x(e.ts + (e.dur ?? 0)) - x(e.ts));
-    const inset = e.cat === 'file' ? 2 : e.cat === 'prepare' ? 2 : 6;
-    const title = `${e.name} — ${((e.dur ?? 0) / 1000).toFixed(0)} ms${e.args?.status ? ` (${String(e.args.status)})` : ''}${e.args?.cold ? ', cold' : ''}`;
+    const inset = e.cat === 'file' || e.cat === 'attempt' || e.cat === 'prepare' ? 2 : 6;
+    const title = `${e.name} — ${((e.dur ?? 0) / 1000).toFixed(0)} ms${e.args?.status ? ` (${String(e.args.status)})` : ''}${e.args?.cold ? ', cold' : ''}${e.args?.flaky ? ', flaky' : ''}`;
     parts.push(
-      `<rect x="${x(e.ts).toFixed(1)}" y="${y(e.tid) + inset}" width="${w.toFixed(1)}" height="${ROW - 2 * inset}" fill="${colour}"><title>${esc(title)}</title></rect>`,
+      `<rect x="${x(e.ts).toFixed(1)}" y="${y(e.tid) + inset}" width="${w.toFixed(1)}" height="${ROW - 2 * inset}" fill="${colour}"${e.cat === 'file' || e.cat === 'attempt' ? ` class="${e.cat}${e.args?.flaky ? ' flaky' : ''}"` : ''}><title>${esc(title)}</title></rect>`,
     );
-    if (e.cat === 'file' && longest.has(String(e.args?.testPath)) && w > 30) {
-      parts.push(`<text x="${(x(e.ts) + 3).toFixed(1)}" y="${y(e.tid) + 13}" class="file">${esc(clip(path.basename(e.name), Math.floor(w / 6)))}</text>`);
+    if (e.cat === 'file' && longest.has(String(e.args?.testPath))) {
+      const end = e.ts + (e.dur ?? 0);
+      const afterSetup = Math.max(e.ts, ...(setupEnd.get(e.tid) ?? []).filter(([s, t]) => s >= e.ts && t <= end).map(([, t]) => t));
+      const name = path.basename(e.name);
+      // (after the file's setup if the name fits there, else from the file's start, over its setup)
+      const from = x(end) - x(afterSetup) >= name.length * 6 + 6 ? afterSetup : e.ts;
+      const room = x(end) - x(from);
+      if (room > 30)
+        labels.push(`<text x="${(x(from) + 3).toFixed(1)}" y="${y(e.tid) + 13}" class="file">${esc(clip(name, Math.floor((room - 6) / 6)))}</text>`);
     }
   }
+  parts.push(...labels);
   const ticks: string[] = [];
   const step = niceStep(endUs / 1000 / 8);
   for (let ms = 0; ms * 1000 <= endUs; ms += step) {
@@ -90,6 +105,9 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
     ['Files', `${totals.files} (${totals.failedFiles} failed or could not run, ${totals.localFiles} on this machine)`],
     ['Environments', `${totals.environments} (${totals.coldEnvironments} cold)`],
     ['Requests', `${totals.requests} (${totals.faults} faults, ${totals.retriedFiles} files sent more than once)`],
+    ...(flaky.length > 0
+      ? ([['Flaky files', flaky.map((f) => `${esc(f)} (failed, ran again, passed; outlined in orange)`).join('<br>')]] as Array<[string, string]>)
+      : []),
     ['Longest files', totals.longest.map((f) => `${esc(f.testPath)} ${(f.ms / 1000).toFixed(1)} s`).join('<br>')],
     ['Critical path', critical !== undefined ? `${esc(lanes.find((l) => l.tid === critical)!.name)} ended last (outlined)` : ''],
   ];
@@ -99,9 +117,9 @@ export function timelineHtml(built: { events: TraceEvent[]; lanes: Lane[]; files
 body{font:13px system-ui,sans-serif;margin:16px;color:#222}
 table{border-collapse:collapse;margin:8px 0}td{padding:2px 10px 2px 0;vertical-align:top}
 .legend span{margin-right:14px;white-space:nowrap}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
-svg text.lane{font-size:11px;fill:#333}svg text.file{font-size:10px;fill:#fff;pointer-events:none}
+svg text.lane{font-size:11px;fill:#333}svg text.file{font-size:11px;fill:#111;stroke:#fff;stroke-width:3px;stroke-linejoin:round;paint-order:stroke;pointer-events:none}
 svg text.tick{font-size:10px;fill:#777}svg line.tick{stroke:#eee}
-svg rect.critical{fill:none;stroke:#000;stroke-width:1.5;stroke-dasharray:4 2}
+svg rect.file,svg rect.attempt{stroke:#fff;stroke-width:1}svg rect.flaky{stroke:#ff6f00;stroke-width:2}svg rect.critical{fill:none;stroke:#000;stroke-width:1.5;stroke-dasharray:4 2}
 </style></head><body>
 <h1>Test run timeline</h1>
 <table>${rows.map(([k, v]) => `<tr><td><b>${k}</b></td><td>${v}</td></tr>`).join('')}</table>

@@ -43,6 +43,8 @@ export interface TimelineTotals {
   environments: number;
   coldEnvironments: number;
   localFiles: number;
+  /** Files that failed, ran again and passed (rerunFailures). */
+  flakyFiles: number;
   longest: Array<{ testPath: string; ms: number; lane: string }>;
 }
 
@@ -54,6 +56,8 @@ export interface FileSpan {
   endMs: number;
   cold: boolean;
   local?: string;
+  /** It failed, ran again (rerunFailures) and passed. */
+  flaky?: boolean;
 }
 
 type FileStatus = 'passed' | 'failed' | 'skipped' | 'error';
@@ -71,6 +75,7 @@ export class Timeline {
   readonly #taken = new Map<DispatchItem, number>();
   readonly #done = new Map<DispatchItem, { status: FileStatus; at: number; mapMs: number }>();
   readonly #local = new Map<string, string>();
+  readonly #flaky = new Map<string, { attempts: number; firstFailure: string }>();
 
   /** `start`: when Jest handed the files over (performance.now()). */
   constructor(file: string, rootDir: string, start: number) {
@@ -104,6 +109,11 @@ export class Timeline {
     this.#local.set(testPath, reason);
   }
 
+  /** A file that failed, ran again (rerunFailures) and passed on attempt `attempts`. */
+  flaky(testPath: string, attempts: number, firstFailure: string): void {
+    this.#flaky.set(testPath, { attempts, firstFailure });
+  }
+
   /** The trace and the picture, from what was recorded; returns the totals for the summary line. */
   write(): TimelineTotals {
     const built = this.build();
@@ -111,7 +121,12 @@ export class Timeline {
     const trace = {
       traceEvents: built.events,
       displayTimeUnit: 'ms',
-      otherData: { producer: 'jest-runner-remote-lambda', rootDir: this.#rootDir, totals: built.totals },
+      otherData: {
+        producer: 'jest-runner-remote-lambda',
+        rootDir: this.#rootDir,
+        totals: built.totals,
+        flaky: [...this.#flaky].map(([testPath, f]) => ({ testPath, passedOnAttempt: f.attempts, firstFailure: f.firstFailure })),
+      },
     };
     writeFileAtomic.sync(this.file, `${JSON.stringify(trace)}\n`);
     writeFileAtomic.sync(htmlPathOf(this.file), timelineHtml(built));
@@ -153,7 +168,14 @@ export class Timeline {
     const environments = new Map<string, boolean>();
     const laneCold = new Map<number, boolean>();
     let faults = 0;
-    for (const r of [...this.#requests].sort((a, b) => a.sentAt - b.sentAt)) {
+    const sorted = [...this.#requests].sort((a, b) => a.sentAt - b.sentAt);
+    // A file that failed and ran again (rerunFailures) was answered more than once: each answer is
+    // an event of its own (cat "attempt"), the last one is the file's (cat "file").
+    const answers = new Map<DispatchItem, RequestRecord[]>();
+    for (const r of sorted) {
+      if (r.response) for (const [i] of fileResponses(r.response).entries()) answers.set(r.items[i]!, [...(answers.get(r.items[i]!) ?? []), r]);
+    }
+    for (const r of sorted) {
       // (attempts: the answered one and those that met a fault; need-blobs rounds are one attempt)
       const faulted = Boolean(r.error) || r.response?.status === 'crashed';
       for (const item of r.items) attempts.set(item, (attempts.get(item) ?? 1) + (faulted ? 1 : 0));
@@ -169,7 +191,8 @@ export class Timeline {
       }
       const answered = r.response && ['completed', 'failed', 'batch'].includes(r.response.status);
       const results = answered ? fileResponses(r.response!) : [];
-      const mapped = results.map((_, i) => this.#done.get(r.items[i]!));
+      // (a file's outcome belongs to its last answer: an earlier attempt's request ends with its answer)
+      const mapped = results.map((_, i) => (answers.get(r.items[i]!)?.at(-1) === r ? this.#done.get(r.items[i]!) : undefined));
       const lastMapped = Math.max(r.endedAt, ...mapped.map((d) => (d ? d.at : 0)));
       const span = place(lane, r.sentAt, lastMapped);
       const name = r.error ? `fault: ${firstLine(r.error.message)}` : answered ? 'request' : (r.response?.status ?? 'request');
@@ -195,6 +218,10 @@ export class Timeline {
       const scale = total > budget && total > 0 ? budget / total : 1;
       for (const [i, result] of results.entries()) {
         const item = r.items[i]!;
+        const answered = answers.get(item) ?? [r];
+        const attempt = answered.indexOf(r) + 1;
+        const final = attempt === answered.length;
+        const flaky = this.#flaky.has(item.testPath) ? { flaky: true } : {};
         const done = mapped[i];
         const phases = Object.entries(result.timing).filter(([k]) => k !== 'request');
         const fileStart = at;
@@ -220,8 +247,8 @@ export class Timeline {
         const taken = this.#taken.get(item);
         const localReason = this.#local.get(item.testPath);
         events.push({
-          name: rel(item.testPath),
-          cat: 'file',
+          name: final ? rel(item.testPath) : `${rel(item.testPath)} (attempt ${attempt})`,
+          cat: final ? 'file' : 'attempt',
           ph: 'X',
           ts: fileStart,
           dur: Math.max(0, end - fileStart),
@@ -233,10 +260,13 @@ export class Timeline {
             ...(env ? { environment: env.id, cold: env.filesBefore + i === 0 } : {}),
             queuedMs: taken !== undefined ? Math.round(taken - dispatchAt) : undefined,
             attempts: attempts.get(item),
+            ...(answered.length > 1 ? { attempt, ...flaky } : {}),
             ...(localReason ? { ranLocally: localReason } : {}),
           },
         });
         events.push(...children.map((c) => ({ ...c, dur: Math.max(0, Math.min(c.dur ?? 0, end - c.ts)) })));
+        at = end;
+        if (!final) continue;
         files.push({
           testPath: item.testPath,
           status,
@@ -245,8 +275,8 @@ export class Timeline {
           endMs: end / 1000,
           cold: env ? env.filesBefore + i === 0 : false,
           ...(localReason ? { local: localReason } : {}),
+          ...flaky,
         });
-        at = end;
       }
     }
     for (const lane of lanes.values()) {
@@ -277,6 +307,7 @@ export class Timeline {
       environments: environments.size,
       coldEnvironments: [...environments.values()].filter(Boolean).length,
       localFiles: [...final.values()].filter((f) => f.lane.kind === 'local').length,
+      flakyFiles: this.#flaky.size,
       longest,
     };
     return { events, lanes: [...lanes.values()], files, totals };

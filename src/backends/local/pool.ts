@@ -33,7 +33,7 @@ export class LocalBackend implements Backend {
   readonly #store: LocalBlobStore;
   readonly #workers: WorkerProcess[] = [];
   readonly #idle: WorkerProcess[] = [];
-  readonly #waiting: Array<(w: WorkerProcess) => void> = [];
+  readonly #waiting: Array<{ fits: (w: WorkerProcess) => boolean; take: (w: WorkerProcess) => void }> = [];
   readonly #runDirs: RunDirectories;
   #nextWorkerId = 1;
 
@@ -56,7 +56,7 @@ export class LocalBackend implements Backend {
 
   async invoke(request: RunRequest, options: InvokeOptions): Promise<RunResponse> {
     if (this.#options.workers === 0) return this.#invokeInProcess(request, options);
-    const worker = await this.#acquire(options.signal);
+    const worker = await this.#acquire(options.signal, options.avoid?.pid);
     // An abandoned file (watch-mode interrupt) finishes in its worker, as in Jest's own pool: the
     // worker stays warm and returns to the pool when it answers; only the caller stops waiting.
     const running = worker.run(request, options.onEvent);
@@ -105,27 +105,36 @@ export class LocalBackend implements Backend {
     this.#release(fresh);
   }
 
-  #acquire(signal: AbortSignal): Promise<WorkerProcess> {
-    const idle = this.#idle.pop();
-    if (idle) return Promise.resolve(idle);
+  /**
+   * An idle worker (the most recently used: it is warm), or the next one released. `avoid`: the
+   * pid of a worker not to take while the pool has another (a file running again after it failed
+   * there); a pool of one takes it all the same.
+   */
+  #acquire(signal: AbortSignal, avoid?: number): Promise<WorkerProcess> {
+    const fits = (w: WorkerProcess) => avoid === undefined || w.pid !== avoid || !this.#workers.some((o) => o !== w && o.alive && o.pid !== avoid);
+    const index = this.#idle.findLastIndex(fits);
+    if (index !== -1) return Promise.resolve(this.#idle.splice(index, 1)[0]!);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        const i = this.#waiting.indexOf(take);
+        const i = this.#waiting.indexOf(waiter);
         if (i !== -1) this.#waiting.splice(i, 1);
         reject(new CancelledError());
       };
-      const take = (w: WorkerProcess) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(w);
+      const waiter = {
+        fits,
+        take: (w: WorkerProcess) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(w);
+        },
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(take);
+      this.#waiting.push(waiter);
     });
   }
 
   #release(worker: WorkerProcess): void {
-    const next = this.#waiting.shift();
-    if (next) next(worker);
+    const index = this.#waiting.findIndex((w) => w.fits(worker));
+    if (index !== -1) this.#waiting.splice(index, 1)[0]!.take(worker);
     else this.#idle.push(worker);
   }
 }

@@ -68,6 +68,11 @@ export class WorkerProcess {
     this.#channelRef(true);
   }
 
+  /** The worker's process id (what its answers give as their environment's pid). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   get alive(): boolean {
     return !this.#exited;
   }
