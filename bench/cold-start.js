@@ -58,7 +58,9 @@ function run(cwd, env) {
     storeBytes: number(/cached=\d+ \((\d+) B\) inline=/),
     broughtIn: number(/brought in during the run for (\d+) file\(s\)/) ?? 0,
     // the handler's phases summed over files (ms): where a cold environment's time goes
-    phases: Object.fromEntries([.../handler \(sum over files[^:]*\): ([^;]*);/.exec(text)?.[1].matchAll(/(\w+)=(\d+)ms/g) ?? []].map((m) => [m[1], Number(m[2])])),
+    phases: Object.fromEntries(
+      [...(/handler \(sum over files[^:]*\): ([^;]*);/.exec(text)?.[1].matchAll(/(\w+)=(\d+)ms/g) ?? [])].map((m) => [m[1], Number(m[2])]),
+    ),
     failed: number(/Tests:\s+(\d+) failed/) ?? 0,
     passed: number(/Tests:\s+(?:\d+ failed, )?(\d+) passed/),
   };

@@ -59,7 +59,9 @@ async function handle(event: unknown): Promise<unknown> {
     if (ping.data.warmUp && ping.data.protocolVersion === PROTOCOL_VERSION) {
       const { root, store } = work();
       const capture = captureOutput();
-      await warmUp(ping.data.warmUp.projectKey, ping.data.warmUp.store, { root: { kind: 'materialize', dir: root, blobs: store } }).finally(() => capture.stop());
+      await warmUp(ping.data.warmUp.projectKey, ping.data.warmUp.store, { root: { kind: 'materialize', dir: root, blobs: store } }).finally(() =>
+        capture.stop(),
+      );
     }
     return pong(warm);
   }

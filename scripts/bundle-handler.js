@@ -33,7 +33,13 @@ Promise.all([
   esbuild.build({ ...common, entryPoints: { index: 'handler/index.ts' } }),
   // .cjs: Jest loads a runner through its transform (for runners written in TypeScript); its
   // default pattern (\.[jt]sx?$) leaves .cjs alone, so a linked checkout is not run through babel
-  esbuild.build({ ...common, outdir: undefined, outfile: 'dist/src/index.cjs', entryPoints: ['src/index.ts'], external: ['@aws-sdk/*', 'cli-progress', 'esbuild'] }),
+  esbuild.build({
+    ...common,
+    outdir: undefined,
+    outfile: 'dist/src/index.cjs',
+    entryPoints: ['src/index.ts'],
+    external: ['@aws-sdk/*', 'cli-progress', 'esbuild'],
+  }),
 ])
   .then((results) => {
     fs.writeFileSync(
