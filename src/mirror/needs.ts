@@ -138,10 +138,12 @@ export class PackageNeeds {
       if (pack) roots.add(pack);
     }
     for (const pack of configFilePackages(tree, config.rootDir)) roots.add(pack);
-    // TypeScript (ts-jest) includes every @types package it finds without an import naming it
-    for (const pack of tree.index.packDirs) if (/(^|\/)node_modules\/@types\/[^/]+$/.test(pack)) roots.add(pack);
     for (const module of projectModules) for (const pack of this.#reach(tree, module)) roots.add(pack);
-    const base = tree.closure(roots);
+    let base = tree.closure(roots);
+    // TypeScript's compiler (ts-jest type-checks) includes every @types package it finds, named by no import
+    if ([...base].some((p) => /(^|\/)node_modules\/typescript$/.test(p))) {
+      base = tree.closure([...base, ...[...tree.index.packDirs].filter((p) => /(^|\/)node_modules\/@types\/[^/]+$/.test(p))]);
+    }
     // (what environments found every file needs travels with each request, not in the project's
     // description: learning it does not change the project, so warm environments keep their Jest)
     const learnedByAll = [...tree.closure(learned.project, base)];
