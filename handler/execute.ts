@@ -146,7 +146,7 @@ async function load(request: RunRequest, tree: ContainerTree | undefined, clock:
     if (!sessions.has(request.projectKey)) {
       loaded = await newSessionHealing(loaded.payload, tree, request, clock);
       clock.lap('prepare');
-    }
+    } else loaded.session.clearResolverCaches();
   } else if (tree?.lacks(loaded.payload, request)) {
     // The same run, files that need packages this tree has not brought in yet.
     if (await tree.addPackages(loaded.payload, request.packages ?? [], request, clock)) loaded.session.clearResolverCaches();

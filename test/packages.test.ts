@@ -91,7 +91,11 @@ test.each([
     const second = lambda(env);
     expect(comparable(second)).toEqual(comparable(reference));
     expect(broughtIn(second)).toBe(0);
+    // the second run's environments started while it prepared (with a bucket, each bringing in the
+    // first run's project and loading its Jest: no file's request had to load Jest)
+    expect(second.stderr).toMatch(/ \(\+2 warm-ups\), /);
     if (name === 'with a bucket') {
+      expect(second.stderr).not.toMatch(/\[remote-lambda\] handler \(sum over files[^\n]* prepare=/);
       // what the first run's environments transformed, the new ones brought in instead of transforming again
       expect(transformsMade(first)).toBeGreaterThanOrEqual(Object.keys(FILES).filter((f) => f.endsWith('.test.js')).length);
       expect(transformsMade(second)).toBe(0);
