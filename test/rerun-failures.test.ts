@@ -185,6 +185,8 @@ describe('Lambda (the local fleet)', () => {
       JEST_REMOTE_LAMBDA_CONCURRENCY: '2',
       JEST_REMOTE_LAMBDA_BATCH_MS: '0',
       JEST_REMOTE_LAMBDA_RETRIES: '0',
+      // (the fleet's invocations are counted: no warm-ups)
+      JEST_REMOTE_LAMBDA_PREWARM: '0',
       JEST_REMOTE_LAMBDA_RERUN_FAILURES: '2',
       JEST_REMOTE_LAMBDA_TIMELINE: timeline,
     });
@@ -230,6 +232,7 @@ describe('Lambda (the local fleet)', () => {
         JEST_REMOTE_LAMBDA_CONCURRENCY: '2',
         JEST_REMOTE_LAMBDA_BATCH_MS: '0',
         JEST_REMOTE_LAMBDA_RETRIES: '0',
+        JEST_REMOTE_LAMBDA_PREWARM: '0',
         JEST_REMOTE_LAMBDA_RERUN_FAILURES: '2',
         JEST_REMOTE_LAMBDA_CACHE_DIRECTORY: path.join(work, 'runner-cache-tool'),
       });
