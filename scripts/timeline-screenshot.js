@@ -6,25 +6,13 @@
  *   node scripts/timeline-screenshot.js <timeline.html> <out.png>
  */
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('../test/support/chromium');
 
 async function main() {
   const [html, png] = process.argv.slice(2);
   if (!html || !png) throw new Error('usage: node scripts/timeline-screenshot.js <timeline.html> <out.png>');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
+
   try {
     const page = await browser.newPage({ viewport: { width: 1140, height: 400 }, deviceScaleFactor: 1 });
     await page.goto(`file://${path.resolve(html)}`);

@@ -7,34 +7,23 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './support/chromium';
 import { REPO, runJest } from './support/run-jest';
 import { writeApp } from './support/temp-app';
 import { readTimeline } from './support/timeline-check';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const OUTPUT = path.join(REPO, 'test', 'output', 'timeline-browser');
 
 let dir: string;
 let browser: Browser;
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run does), or set CHROMIUM_PATH.`);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jrl-timeline-browser-'));
   const files: Record<string, string> = { 'test/fails.test.js': "test('fails', () => expect(1).toBe(2));\n" };
   for (let i = 1; i <= 6; i++) files[`test/slow-${i}.test.js`] = `test('waits ${i}', () => new Promise((r) => setTimeout(r, ${i * 200})));\n`;
   for (let i = 1; i <= 4; i++) files[`test/quick-${i}.test.js`] = `test('quick ${i}', () => expect(${i}).toBe(${i}));\n`;
   writeApp(dir, { name: 'timeline-browser-app', files });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
